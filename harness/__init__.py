@@ -1,0 +1,34 @@
+"""thread-harness: find, explain and gate threading bugs in Python.
+
+The public surface is re-exported here; everything else is private.
+
+>>> import harness
+>>> result = harness.stress(setup, actors, check, runs=200)   # doctest: +SKIP
+>>> result.failed, result.kind                                # doctest: +SKIP
+"""
+
+from harness.errors import HarnessError, TokenError, UnknownScenarioError, UsageError
+from harness.outcome import FAILURE_KINDS, Failure, FailureGroup, Histogram, Result, Verdict
+from harness.scenario import CAUGHT, HOLDS, Scenario, Variant, catalogue
+from harness.stress import stress
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CAUGHT",
+    "FAILURE_KINDS",
+    "HOLDS",
+    "Failure",
+    "FailureGroup",
+    "HarnessError",
+    "Histogram",
+    "Result",
+    "Scenario",
+    "TokenError",
+    "UnknownScenarioError",
+    "UsageError",
+    "Variant",
+    "Verdict",
+    "catalogue",
+    "stress",
+]

@@ -1,0 +1,85 @@
+"""Which code is *under test*: everything but the harness, the standard library
+and the test tooling that surrounds a run.
+
+Tracing the standard library would cost time and would put scheduling points
+inside ``queue.Queue``'s own (correctly locked) code; the harness's own frames must
+never be traced at all.
+"""
+
+from __future__ import annotations
+
+import os
+import sysconfig
+from collections.abc import Iterable
+from types import CodeType
+
+__all__ = ["CodeFilter"]
+
+_HARNESS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+#: Third-party packages that drive a test run rather than being tested by it.
+_TOOLING = (
+    "_pytest",
+    "pytest",
+    "pluggy",
+    "coverage",
+    "hypothesis",
+    "rich",
+    "xdist",
+    "execnet",
+    "pytest_timeout",
+    "_hypothesis_pytestplugin",
+)
+
+
+def _stdlib_dirs() -> tuple[str, ...]:
+    dirs = set()
+    for key in ("stdlib", "platstdlib"):
+        path = sysconfig.get_paths().get(key)
+        if path:
+            dirs.add(os.path.normcase(os.path.abspath(path)) + os.sep)
+    return tuple(sorted(dirs))
+
+
+class CodeFilter:
+    """Decides, once per file name, whether code is under test.
+
+    ``include`` and ``exclude`` are path prefixes (or file names) that override the
+    defaults: an included prefix wins over an excluded one.
+    """
+
+    def __init__(self, include: Iterable[str] = (), exclude: Iterable[str] = ()) -> None:
+        self._include = tuple(os.path.normcase(os.path.abspath(p)) for p in include)
+        self._exclude = tuple(os.path.normcase(os.path.abspath(p)) for p in exclude)
+        self._stdlib = _stdlib_dirs()
+        self._cache: dict[str, bool] = {}
+
+    @property
+    def key(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Filters with equal keys judge every file alike."""
+        return (self._include, self._exclude)
+
+    def __call__(self, code: CodeType) -> bool:
+        name = code.co_filename
+        verdict = self._cache.get(name)
+        if verdict is None:
+            verdict = self._cache[name] = self._judge(name)
+        return verdict
+
+    def _judge(self, filename: str) -> bool:
+        if filename.startswith("<frozen") or filename.startswith("<built-in"):
+            return False
+        path = os.path.normcase(os.path.abspath(filename))
+        if any(path.startswith(p) for p in self._include):
+            return True
+        if any(path.startswith(p) for p in self._exclude):
+            return False
+        if path.startswith(os.path.normcase(_HARNESS_DIR) + os.sep):
+            return False
+        parts = path.split(os.sep)
+        if "site-packages" in parts or "dist-packages" in parts:
+            idx = max(i for i, p in enumerate(parts) if p in ("site-packages", "dist-packages"))
+            top = parts[idx + 1] if idx + 1 < len(parts) else ""
+            top = top[:-3] if top.endswith(".py") else top
+            return top not in _TOOLING
+        return not any(path.startswith(d) for d in self._stdlib)

@@ -1,0 +1,243 @@
+"""The ``harness`` command (also ``python -m harness``): parse, delegate, print.
+
+Exit status: 0 when no failure was observed (or, for the whole catalogue, when
+every variant met its expectation), 1 otherwise, 2 for a usage error, which is
+reported in one line on stderr without a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
+
+from harness import _validate
+from harness.errors import HarnessError, UsageError
+from harness.report import make_console, render_catalogue, render_list, render_result
+from harness.report.progress import RunProgress
+from harness.runner import run_variants
+from harness.scenario import Scenario, Variant, catalogue, resolve
+from harness.stress import MAX_RUNS
+
+__all__ = ["main"]
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors become :class:`UsageError` (exit 2, one line)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+def _count(maximum: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        try:
+            return _validate.count("value", value, maximum)
+        except UsageError as exc:
+            raise argparse.ArgumentTypeError(str(exc).replace("value ", "", 1)) from None
+
+    return parse
+
+
+def _number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    value = _number(text)
+    try:
+        return _validate.positive_seconds("value", value)
+    except UsageError as exc:
+        raise argparse.ArgumentTypeError(str(exc).replace("value ", "", 1)) from None
+
+
+def _probability(text: str) -> float:
+    value = _number(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+
+
+def _add_targets(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "targets",
+        nargs="*",
+        metavar="SCENARIO[:VARIANT]",
+        help="what to run; none means the whole catalogue, judged against expectations",
+    )
+
+
+def _add_output(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--json", action="store_true", help="print one JSON document on stdout, nothing else"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="harness",
+        description="Find, explain and gate threading bugs: stress, explore, replay, explain.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands.required = True
+
+    listing = commands.add_parser("list", help="list the scenarios of the catalogue")
+    _add_output(listing)
+    listing.set_defaults(func=_cmd_list)
+
+    stress = commands.add_parser(
+        "stress",
+        help="run scenarios in many real threads, with noise injection",
+        description=(
+            "Run each target in real threads released together, many times, with "
+            "noise injection. Exit 0 when no failure was observed, 1 when one was; "
+            "with no target, judge the whole catalogue against its expectations."
+        ),
+    )
+    _add_targets(stress)
+    stress.add_argument("--threads", type=_count(10_000), help="threads per run")
+    budget = stress.add_mutually_exclusive_group()
+    budget.add_argument("--runs", type=_count(MAX_RUNS), help="number of runs (default 200)")
+    budget.add_argument("--seconds", type=_seconds, help="run for this long instead")
+    stress.add_argument(
+        "--noise",
+        type=_probability,
+        help="probability of a yield at each scheduling point (default 0.001; 0 = off)",
+    )
+    stress.add_argument("--seed", type=_seed, help="seed of every random choice (default 0)")
+    stress.add_argument("--timeout", type=_seconds, help="deadline of each run in seconds")
+    _add_output(stress)
+    stress.set_defaults(func=_cmd_stress)
+    return parser
+
+
+# -- commands ---------------------------------------------------------------------
+
+
+def _emit_json(document: Any) -> None:
+    json.dump(document, sys.stdout, indent=2, default=str)
+    sys.stdout.write("\n")
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    scenarios = list(catalogue().values())
+    if args.json:
+        _emit_json({"scenarios": [s.to_dict() for s in scenarios]})
+    else:
+        render_list(make_console(), scenarios)
+    return 0
+
+
+def _targets(specs: Sequence[str], engine: str) -> tuple[list[tuple[Scenario, Variant]], bool]:
+    """Resolve the targets before running anything; no target = the catalogue."""
+    if not specs:
+        pairs = [
+            (scenario, variant)
+            for scenario in catalogue().values()
+            for variant in scenario.variants.values()
+            if engine in variant.engines
+        ]
+        return pairs, True
+    pairs = []
+    for spec in specs:
+        for scenario, variant in resolve(spec):
+            if engine not in variant.engines:
+                if ":" in spec:
+                    raise UsageError(
+                        f"{scenario.name}:{variant.name} cannot run under {engine} "
+                        f"(it supports: {', '.join(variant.engines)})"
+                    )
+                continue
+            pairs.append((scenario, variant))
+    return pairs, False
+
+
+def _run_engine(args: argparse.Namespace, engine: str, overrides: dict[str, Any]) -> int:
+    pairs, judged = _targets(args.targets, engine)
+
+    def progress_factory(scenario: Scenario, variant: Variant) -> RunProgress | None:
+        if args.json:
+            return None
+        return RunProgress(f"{engine} {scenario.name}:{variant.name}")
+
+    runs = run_variants(pairs, engine, overrides, judged=judged, progress_factory=progress_factory)
+    if judged:
+        ok = all(run.met for run in runs)
+    else:
+        ok = not any(run.result.failed for run in runs)
+    if args.json:
+        _emit_json(
+            {
+                "command": engine,
+                "judged": judged,
+                "ok": ok,
+                "results": [run.to_dict() for run in runs],
+            }
+        )
+    else:
+        console = make_console()
+        if judged:
+            render_catalogue(console, runs, engine)
+        else:
+            for i, run in enumerate(runs):
+                if i:
+                    console.print()
+                render_result(console, run.result)
+    return 0 if ok else 1
+
+
+def _cmd_stress(args: argparse.Namespace) -> int:
+    overrides = {
+        "threads": args.threads,
+        "runs": args.runs,
+        "seconds": args.seconds,
+        "noise": args.noise,
+        "seed": args.seed,
+        "timeout": args.timeout,
+    }
+    return _run_engine(args, "stress", overrides)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``harness`` console script; returns the exit status."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        return int(args.func(args))
+    except HarnessError as exc:
+        message = " ".join(str(exc).split())
+        print(f"harness: error: {message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("harness: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # the reader went away (`harness list --json | head`): not our error
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

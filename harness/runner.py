@@ -1,0 +1,145 @@
+"""Run catalogue variants through an engine and judge them against expectations.
+
+Settings are layered: the engine's defaults, then the variant's own settings,
+then what the caller asked for explicitly (the command line). A *judged* run
+(the whole catalogue) stops a caught variant at its first failure, since one
+failure is all the judgement needs; an explicit run goes to the end of its
+budget so that the histogram shows how often each outcome occurs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from harness.outcome import Result, Verdict
+from harness.scenario import CAUGHT, Scenario, Variant
+from harness.stress import stress
+
+__all__ = ["ENGINE_SETTINGS", "VariantRun", "run_variant", "run_variants"]
+
+#: The settings each engine accepts from a variant or the command line.
+ENGINE_SETTINGS: dict[str, tuple[str, ...]] = {
+    "stress": ("runs", "seconds", "noise", "timeout", "seed", "threads"),
+}
+
+ProgressFactory = Callable[[Scenario, Variant], Any]
+
+
+@dataclass
+class VariantRun:
+    """One variant run through one engine, with the judgement of its expectation."""
+
+    scenario: Scenario
+    variant: Variant
+    engine: str
+    result: Result
+
+    @property
+    def name(self) -> str:
+        return f"{self.scenario.name}:{self.variant.name}"
+
+    @property
+    def caught(self) -> bool:
+        kinds = [group.failure.kind for group in self.result.failures]
+        return self.variant.is_caught_by(kinds)
+
+    @property
+    def met(self) -> bool:
+        """Whether the variant did what its expectation says."""
+        if self.variant.expect == CAUGHT:
+            return self.caught
+        return not self.result.failed
+
+    @property
+    def observed(self) -> str:
+        result = self.result
+        unit = "schedules" if self.engine == "explore" else "runs"
+        if not result.failed:
+            extra = ""
+            verified = result.sections.get("verified")
+            if verified:
+                extra = f" ({verified})"
+            return f"held over {result.runs} {unit}{extra}"
+        first = result.first_failing_run
+        forbidden = [e for e in result.histogram if e.verdict == Verdict.FORBIDDEN]
+        outcome = forbidden[0].outcome if forbidden else result.failures[0].failure.message
+        count = first + 1 if first is not None else result.runs
+        where = f"after {count} {unit if count != 1 else unit[:-1]}"
+        return f"{result.kind} {where}: {outcome}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "scenario": self.scenario.name,
+            "variant": self.variant.name,
+            "engine": self.engine,
+            "expect": self.variant.expect,
+            "met": self.met,
+            "observed": self.observed,
+            "result": self.result.to_dict(),
+        }
+
+
+def settings_for(variant: Variant, engine: str, overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """The variant's settings for ``engine`` with explicit overrides on top."""
+    settings = variant.settings_for(engine)
+    explicit = {k: v for k, v in overrides.items() if v is not None}
+    if "seconds" in explicit and "runs" not in explicit:
+        settings.pop("runs", None)  # an explicit time budget replaces a run count
+    settings.update(explicit)
+    return settings
+
+
+def run_variant(
+    scenario: Scenario,
+    variant: Variant,
+    engine: str = "stress",
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    judged: bool = False,
+    progress: Any = None,
+) -> VariantRun:
+    """Run one variant through ``engine``; ``judged`` stops caught ones early."""
+    settings = settings_for(variant, engine, overrides or {})
+    threads = scenario.thread_count(settings.pop("threads", None))
+    target = f"{scenario.name}:{variant.name}"
+
+    def setup() -> Any:
+        return variant.setup(threads)
+
+    if engine != "stress":
+        raise ValueError(f"unknown engine {engine!r}")
+    result = stress(
+        setup,
+        variant.actors,
+        variant.check,
+        observe=variant.observe,
+        stop_on_failure=judged and variant.expect == CAUGHT,
+        progress=progress,
+        target=target,
+        **settings,
+    )
+    result.settings["threads"] = threads
+    return VariantRun(scenario, variant, engine, result)
+
+
+def run_variants(
+    pairs: Iterable[tuple[Scenario, Variant]],
+    engine: str = "stress",
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    judged: bool = False,
+    progress_factory: ProgressFactory | None = None,
+) -> list[VariantRun]:
+    runs = []
+    for scenario, variant in pairs:
+        progress = progress_factory(scenario, variant) if progress_factory else None
+        try:
+            runs.append(
+                run_variant(scenario, variant, engine, overrides, judged=judged, progress=progress)
+            )
+        finally:
+            if progress is not None and hasattr(progress, "close"):
+                progress.close()
+    return runs

@@ -1,0 +1,46 @@
+"""Sessions: `nox -s tests`, `nox -s stress`, `nox -s lint`, `nox -s typecheck`.
+
+Extra arguments after `--` pass through to the tool each session runs.
+"""
+
+from __future__ import annotations
+
+import nox
+
+PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
+
+nox.options.sessions = ["tests", "stress", "lint", "typecheck"]
+# Test on every CPython 3.10-3.13 that is installed; skip the others.
+nox.options.error_on_missing_interpreters = False
+
+
+@nox.session(python=PYTHONS)
+def tests(session: nox.Session) -> None:
+    """Run the test suite with coverage on each CPython 3.10-3.13 found."""
+    session.install("-e", ".[test]")
+    session.run("coverage", "erase")
+    session.run("coverage", "run", "-m", "pytest", *session.posargs)
+    session.run("coverage", "combine", "--quiet")
+    session.run("coverage", "report")
+
+
+@nox.session
+def stress(session: nox.Session) -> None:
+    """Run the whole catalogue: every bug must be caught, every fix must hold."""
+    session.install(".")
+    session.run("harness", "stress", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Check style and common mistakes with ruff."""
+    session.install("ruff")
+    session.run("ruff", "check", ".", *session.posargs)
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """Check types with mypy."""
+    session.install("-e", ".[test]", "mypy")
+    session.run("mypy", *session.posargs)

@@ -1,0 +1,199 @@
+"""The tracing backends call the hook at the points of code under test only."""
+
+from __future__ import annotations
+
+import sys
+import threading
+
+import pytest
+
+from harness._tracing import CodeFilter, make_backend
+from harness._tracing.noise import NoiseHook, thread_rng
+
+
+class Obj:
+    value = 0
+
+
+def under_test(obj, n):
+    for _ in range(n):
+        obj.value = obj.value + 1
+
+
+def run_in_thread(fn):
+    errors = []
+
+    def body():
+        try:
+            fn()
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    t = threading.Thread(target=body)
+    t.start()
+    t.join(10)
+    assert not t.is_alive()
+    if errors:
+        raise errors[0]
+
+
+@pytest.fixture
+def backend():
+    be = make_backend(CodeFilter(include=[__file__]))
+    be.start()
+    yield be
+    be.stop()
+
+
+def test_hook_sees_each_read_and_write(backend):
+    seen = []
+
+    def body():
+        backend.attach(lambda p: seen.append(p.label))
+        try:
+            under_test(Obj(), 3)
+        finally:
+            backend.detach()
+
+    run_in_thread(body)
+    # range(n) is a call point where the backend cannot see the callee (settrace)
+    assert [label for label in seen if label != "call ()"] == ["read .value", "write .value"] * 3
+
+
+def test_unattached_threads_are_not_hooked(backend):
+    seen = []
+    attached = threading.Event()
+    done = threading.Event()
+
+    def watched():
+        backend.attach(lambda p: seen.append(threading.current_thread().name))
+        attached.set()
+        done.wait(10)
+        backend.detach()
+
+    t = threading.Thread(target=watched, name="watched")
+    t.start()
+    assert attached.wait(10)
+    run_in_thread(lambda: under_test(Obj(), 5))  # another, unattached thread
+    done.set()
+    t.join(10)
+    assert seen == []
+
+
+def test_code_outside_the_filter_is_not_hooked():
+    be = make_backend(CodeFilter(exclude=[__file__]))
+    be.start()
+    seen = []
+    try:
+
+        def body():
+            be.attach(lambda p: seen.append(p))
+            try:
+                under_test(Obj(), 3)
+            finally:
+                be.detach()
+
+        run_in_thread(body)
+    finally:
+        be.stop()
+    assert seen == []
+
+
+def test_hook_can_find_the_frame_of_the_code_under_test(backend):
+    frames = []
+
+    def hook(point):
+        frames.append(sys._getframe(1 + 1).f_code.co_name)
+
+    def body():
+        backend.attach(hook)
+        try:
+            under_test(Obj(), 1)
+        finally:
+            backend.detach()
+
+    run_in_thread(body)
+    assert set(frames) == {"under_test"} and len(frames) >= 2
+
+
+def _decisions(seed):
+    be = make_backend(CodeFilter(include=[__file__]))
+    be.start()
+    hook = NoiseHook(thread_rng(seed, 0, 0), 0.2, record=True)
+    try:
+
+        def body():
+            be.attach(hook)
+            try:
+                under_test(Obj(), 200)
+            finally:
+                be.detach()
+
+        run_in_thread(body)
+    finally:
+        be.stop()
+    return hook.decisions
+
+
+def test_same_seed_gives_the_same_noise_decisions():
+    first, again, other = _decisions(7), _decisions(7), _decisions(8)
+    assert first == again
+    assert first != other
+    assert 40 < len(first) < 160, "about 20% of 400-600 points"
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="chaining applies to sys.settrace only")
+def test_settrace_chains_a_previous_tracer_such_as_coverage():
+    """A tracer installed before ours (coverage.py's) still sees line events."""
+    lines = []
+    points = []
+
+    def previous(frame, event, arg):
+        if frame.f_code is under_test.__code__:
+
+            def local(frame, event, arg):
+                if event == "line":
+                    lines.append(frame.f_lineno)
+                return local
+
+            return local
+        return None
+
+    be = make_backend(CodeFilter(include=[__file__]))
+
+    def body():
+        sys.settrace(previous)
+        be.attach(points.append)
+        try:
+            under_test(Obj(), 2)
+        finally:
+            be.detach()
+            assert sys.gettrace() is previous
+            sys.settrace(None)
+
+    run_in_thread(body)
+    assert len([p for p in points if p.kind != "call"]) == 4
+    assert len(lines) >= 4, "the previous tracer must keep receiving line events"
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="sys.monitoring exists on 3.12+")
+def test_monitoring_tool_is_released_and_reusable():
+    for _ in range(3):
+        seen = []
+        be = make_backend(CodeFilter(include=[__file__]))
+        be.start()
+        try:
+
+            def body(be=be, seen=seen):
+                be.attach(seen.append)
+                try:
+                    under_test(Obj(), 1)
+                finally:
+                    be.detach()
+
+            run_in_thread(body)
+        finally:
+            be.stop()
+        assert len([p for p in seen if p.kind != "call"]) == 2, (
+            "a second session must see the code again"
+        )

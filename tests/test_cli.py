@@ -1,0 +1,113 @@
+"""The command line: exit codes, one-line usage errors, JSON output."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from harness.cli import main
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_buggy_variant_exits_1_and_shows_forbidden_outcomes(capsys):
+    code, out, err = run(capsys, "stress", "thevar:buggy", "--runs", "100", "--seed", "1")
+    assert code == 1, out + err
+    assert "FAILED (assert)" in out
+    assert "FORBIDDEN" in out and "ACCEPTABLE" in out
+    assert "duplicated" in out
+
+
+@pytest.mark.parametrize("variant", ["lock", "queue"])
+def test_fixed_variants_exit_0(capsys, variant):
+    code, out, err = run(capsys, "stress", f"thevar:{variant}", "--runs", "50", "--seed", "1")
+    assert code == 0, out + err
+    assert "no failure" in out
+
+
+@pytest.mark.parametrize(
+    "argv, fragment",
+    [
+        (["stress", "nosuchscenario"], "unknown scenario 'nosuchscenario'"),
+        (["stress", "thevar:nope"], "has no variant 'nope'"),
+        (["stress", "thevar:"], "empty variant name"),
+        (["stress", "--runs", "0", "thevar"], "--runs: must be at least 1"),
+        (["stress", "--runs", "-3", "thevar"], "--runs: must be at least 1"),
+        (["stress", "--runs", "many", "thevar"], "--runs: expected a whole number"),
+        (["stress", "--runs", "99999999999", "thevar"], "--runs: must be at most"),
+        (["stress", "--threads", "0", "thevar"], "--threads: must be at least 1"),
+        (["stress", "--threads", "1", "thevar"], "needs at least 2 threads"),
+        (["stress", "--noise", "1.5", "thevar"], "--noise: must be between 0 and 1"),
+        (["stress", "--noise", "nan", "thevar"], "--noise: expected a finite number"),
+        (["stress", "--seconds", "0", "thevar"], "--seconds: must be a positive number"),
+        (["stress", "--runs", "5", "--seconds", "1"], "not allowed with argument"),
+        (["stress", "--bogus"], "unrecognized arguments: --bogus"),
+        (["frobnicate"], "invalid choice: 'frobnicate'"),
+        ([], "the following arguments are required: COMMAND"),
+    ],
+)
+def test_usage_errors_exit_2_with_one_line(capsys, argv, fragment):
+    code, out, err = run(capsys, *argv)
+    assert code == 2
+    assert out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("harness: error: ")
+    assert fragment in lines[0]
+
+
+def test_stress_json_is_one_document(capsys):
+    code, out, _ = run(capsys, "stress", "thevar:buggy", "--runs", "100", "--seed", "1", "--json")
+    assert code == 1
+    doc = json.loads(out)
+    assert doc["command"] == "stress" and doc["judged"] is False and doc["ok"] is False
+    (entry,) = doc["results"]
+    assert entry["scenario"] == "thevar" and entry["variant"] == "buggy"
+    result = entry["result"]
+    assert result["failed"] is True and result["kind"] == "assert"
+    assert result["runs"] == 100
+    verdicts = {h["verdict"] for h in result["histogram"]}
+    assert verdicts == {"ACCEPTABLE", "FORBIDDEN"}
+    assert sum(h["count"] for h in result["histogram"]) == 100
+
+
+def test_list_json_names_every_scenario_and_variant(capsys):
+    code, out, _ = run(capsys, "list", "--json")
+    assert code == 0
+    doc = json.loads(out)
+    thevar = next(s for s in doc["scenarios"] if s["name"] == "thevar")
+    assert [v["name"] for v in thevar["variants"]] == ["buggy", "lock", "queue"]
+
+
+def test_list_prints_a_table(capsys):
+    code, out, _ = run(capsys, "list")
+    assert code == 0 and "thevar" in out and "buggy (caught)" in out
+
+
+def test_whole_catalogue_is_judged(capsys):
+    code, _, _ = run(capsys, "stress", "thevar", "--runs", "30")
+    assert code == 1, "naming a scenario runs its variants without judging"
+    code, out, _err = run(capsys, "stress", "--json", "--runs", "30", "--seed", "2")
+    doc = json.loads(out)
+    assert doc["judged"] is True
+    assert all("met" in r for r in doc["results"])
+    assert code == (0 if doc["ok"] else 1)
+
+
+def test_console_script_and_module_entry_points():
+    env = dict(os.environ, COLUMNS="120")
+    for argv in (["harness"], [sys.executable, "-m", "harness"]):
+        proc = subprocess.run(
+            [*argv, "stress", "nosuchscenario"], capture_output=True, text=True, env=env, timeout=60
+        )
+        assert proc.returncode == 2
+        assert proc.stdout == ""
+        assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr

@@ -1,0 +1,35 @@
+"""The public surface is what `harness.__all__` says, and all of it exists."""
+
+import harness
+
+
+def test_all_names_exist():
+    for name in harness.__all__:
+        assert hasattr(harness, name), name
+
+
+def test_public_surface_is_stable():
+    expected = {
+        "CAUGHT",
+        "FAILURE_KINDS",
+        "HOLDS",
+        "Failure",
+        "FailureGroup",
+        "HarnessError",
+        "Histogram",
+        "Result",
+        "Scenario",
+        "TokenError",
+        "UnknownScenarioError",
+        "UsageError",
+        "Variant",
+        "Verdict",
+        "catalogue",
+        "stress",
+    }
+    assert set(harness.__all__) == expected
+
+
+def test_errors_share_one_base():
+    for name in ("UsageError", "UnknownScenarioError", "TokenError"):
+        assert issubclass(getattr(harness, name), harness.HarnessError)

@@ -1,0 +1,244 @@
+"""The stress engine: runs, histogram, watchdog, exception capture, noise."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+import harness
+from harness import UsageError, Verdict
+
+
+class Box:
+    def __init__(self) -> None:
+        self.value = 0
+
+
+def test_histogram_counts_each_outcome_with_its_verdict():
+    runs = iter(range(1000))
+
+    def setup():
+        box = Box()
+        box.value = next(runs)
+        return box
+
+    result = harness.stress(
+        setup,
+        lambda box: [lambda: None],
+        check=lambda box: box.value % 3 != 0,
+        observe=lambda box: "multiple of 3" if box.value % 3 == 0 else "other",
+        runs=30,
+        noise=0,
+    )
+    entries = {(e.outcome, e.verdict): e.count for e in result.histogram}
+    assert entries == {("multiple of 3", Verdict.FORBIDDEN): 10, ("other", Verdict.ACCEPTABLE): 20}
+    assert result.runs == 30 and result.histogram.total == 30
+    assert result.failed and result.kind == "assert"
+    assert len(result.failing_runs) == 10 and result.first_failing_run == 0
+    assert result.failures[0].count == 10, "ten identical failures are one group counted ten times"
+
+
+def test_every_thread_runs_once_per_run_behind_the_start_gate():
+    seen: list[int] = []
+    lock = threading.Lock()
+
+    def setup():
+        return {"arrived": 0, "max_waiting": 0, "gate": threading.Barrier(8, timeout=5)}
+
+    def actor(state):
+        # All eight must be running at once, or the barrier times out and raises.
+        state["gate"].wait()
+        with lock:
+            seen.append(threading.get_ident())
+
+    result = harness.stress(setup, lambda s: [lambda: actor(s)] * 8, runs=5, noise=0, timeout=10)
+    assert not result.failed, str(result)
+    assert len(seen) == 40
+
+
+def test_threads_option_repeats_actors_round_robin():
+    calls: list[str] = []
+    lock = threading.Lock()
+
+    def actor(name):
+        with lock:
+            calls.append(name)
+
+    result = harness.stress(
+        lambda: None,
+        lambda s: [lambda: actor("a"), lambda: actor("b")],
+        runs=1,
+        threads=5,
+        noise=0,
+    )
+    assert not result.failed
+    assert sorted(calls) == ["a", "a", "a", "b", "b"]
+
+
+@pytest.mark.timeout(30)
+def test_watchdog_reports_a_real_deadlock_as_a_hang_and_moves_on():
+    def setup():
+        return {"a": threading.Lock(), "b": threading.Lock(), "both_hold_one": threading.Barrier(2)}
+
+    def take(first, second, state):
+        with state[first]:
+            state["both_hold_one"].wait()  # now each thread holds one lock
+            with state[second]:
+                pass
+
+    started = time.monotonic()
+    result = harness.stress(
+        setup,
+        lambda s: [lambda: take("a", "b", s), lambda: take("b", "a", s)],
+        runs=3,
+        noise=0,
+        timeout=0.5,
+    )
+    elapsed = time.monotonic() - started
+    assert result.runs == 3, "the harness must carry on after a hung run"
+    assert result.kind == "hang"
+    assert len(result.failing_runs) == 3
+    failure = result.failures[0].failure
+    assert "2 of 2 threads still running" in failure.message
+    assert "with state[second]" in failure.details, failure.details
+    assert "actor-0" in failure.details and "actor-1" in failure.details
+    assert elapsed < 15, f"three 0.5 s deadlines took {elapsed:.1f}s"
+
+
+def test_exceptions_of_every_thread_are_kept_with_tracebacks():
+    def boom(i):
+        if i % 2:
+            raise KeyError(f"key{i}")
+        raise ValueError("bad value")
+
+    result = harness.stress(
+        lambda: None, lambda s: [lambda i=i: boom(i) for i in range(6)], runs=2, noise=0
+    )
+    assert result.failed and result.kind == "exception"
+    groups = {g.failure.message: g for g in result.failures}
+    assert groups["ValueError: bad value"].count == 6, "3 threads x 2 runs"
+    key_groups = [g for m, g in groups.items() if m.startswith("KeyError")]
+    assert sum(g.count for g in key_groups) == 6
+    assert "in boom" in groups["ValueError: bad value"].failure.details
+    assert "harness/stress.py" not in groups["ValueError: bad value"].failure.details
+
+
+def test_exception_in_a_thread_started_by_the_code_under_test_is_caught():
+    def actor():
+        t = threading.Thread(target=lambda: 1 / 0, name="spawned")
+        t.start()
+        t.join()
+
+    result = harness.stress(lambda: None, lambda s: [actor], runs=3, noise=0)
+    assert result.kind == "exception"
+    group = result.failures[0]
+    assert group.failure.message == "ZeroDivisionError: division by zero"
+    assert group.failure.thread == "spawned"
+    assert group.count == 3
+
+
+def test_setup_exception_is_a_failure_not_a_crash():
+    def setup():
+        raise RuntimeError("no state today")
+
+    result = harness.stress(setup, lambda s: [lambda: None], runs=2, noise=0)
+    assert result.kind == "exception"
+    assert "setup raised RuntimeError: no state today" in result.failures[0].failure.message
+
+
+def test_noise_exposes_the_lost_update_that_plain_threads_miss():
+    class Counter:
+        value = 0
+
+    def setup():
+        c = Counter()
+        c.value = 0
+        return c
+
+    def bump(c):
+        for _ in range(2000):
+            c.value = c.value + 1
+
+    result = harness.stress(
+        setup,
+        lambda c: [lambda: bump(c)] * 4,
+        check=lambda c: c.value == 8000,
+        runs=20,
+        noise=0.01,
+        seed=3,
+        stop_on_failure=True,
+    )
+    assert result.failed and result.kind == "assert", str(result)
+
+
+def test_seconds_budget_bounds_the_call():
+    result = harness.stress(lambda: None, lambda s: [lambda: None], seconds=0.3, noise=0)
+    assert result.runs >= 1
+    assert result.duration < 5
+
+
+def test_progress_is_reported_after_each_run():
+    calls = []
+    harness.stress(
+        lambda: None,
+        lambda s: [lambda: None],
+        runs=4,
+        noise=0,
+        progress=lambda done, total, elapsed: calls.append((done, total)),
+    )
+    assert calls == [(1, 4), (2, 4), (3, 4), (4, 4)]
+
+
+@pytest.mark.parametrize(
+    "kwargs, fragment",
+    [
+        ({"runs": 0}, "runs must be at least 1"),
+        ({"runs": -5}, "runs must be at least 1"),
+        ({"runs": 2.5}, "runs must be a whole number"),
+        ({"runs": True}, "runs must be a whole number"),
+        ({"noise": 1.5}, "noise must be between 0 and 1"),
+        ({"noise": float("nan")}, "noise must be between 0 and 1"),
+        ({"threads": 0}, "threads must be at least 1"),
+        ({"threads": 10**9}, "threads must be at most"),
+        ({"timeout": 0}, "timeout must be a positive number"),
+        ({"seconds": -1}, "seconds must be a positive number"),
+        ({"seed": "x"}, "seed must be a whole number"),
+    ],
+)
+def test_bad_arguments_raise_usage_error(kwargs, fragment):
+    with pytest.raises(UsageError, match=fragment):
+        harness.stress(lambda: None, lambda s: [lambda: None], **kwargs)
+
+
+@pytest.mark.parametrize(
+    "actors, fragment",
+    [
+        (lambda s: [], "returned no actors"),
+        (lambda s: 5, "must return a list of callables"),
+        (lambda s: [1], r"actors\(state\)\[0\] must be a zero-argument callable"),
+    ],
+)
+def test_bad_actors_raise_usage_error(actors, fragment):
+    with pytest.raises(UsageError, match=fragment):
+        harness.stress(lambda: None, actors, runs=1)
+
+
+def test_non_callable_setup_is_a_usage_error():
+    with pytest.raises(UsageError, match="setup must be callable"):
+        harness.stress(None, lambda s: [])  # type: ignore[arg-type]
+
+
+@pytest.mark.timeout(30)
+def test_a_spinning_thread_of_a_hung_run_is_unwound_not_abandoned():
+    class Flag:
+        stop = False
+
+    def spin(flag):
+        while not flag.stop:  # nobody ever sets it
+            pass
+
+    result = harness.stress(Flag, lambda f: [lambda: spin(f)], runs=2, noise=0.01, timeout=0.3)
+    assert result.kind == "hang" and result.runs == 2
+    assert "abandoned_threads" not in result.settings, "noise hooks must unwind the spinner"
