@@ -45,19 +45,28 @@ class CodeFilter:
     """Decides, once per file name, whether code is under test.
 
     ``include`` and ``exclude`` are path prefixes (or file names) that override the
-    defaults: an included prefix wins over an excluded one.
+    defaults: an included prefix wins over an excluded one. ``only``, when given,
+    replaces the defaults: exactly the code under those prefixes is under test.
     """
 
-    def __init__(self, include: Iterable[str] = (), exclude: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        include: Iterable[str] = (),
+        exclude: Iterable[str] = (),
+        only: Iterable[str] | None = None,
+    ) -> None:
         self._include = tuple(os.path.normcase(os.path.abspath(p)) for p in include)
         self._exclude = tuple(os.path.normcase(os.path.abspath(p)) for p in exclude)
+        self._only = (
+            None if only is None else tuple(os.path.normcase(os.path.abspath(p)) for p in only)
+        )
         self._stdlib = _stdlib_dirs()
         self._cache: dict[str, bool] = {}
 
     @property
-    def key(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    def key(self) -> tuple[object, ...]:
         """Filters with equal keys judge every file alike."""
-        return (self._include, self._exclude)
+        return (self._include, self._exclude, self._only)
 
     def __call__(self, code: CodeType) -> bool:
         name = code.co_filename
@@ -70,6 +79,8 @@ class CodeFilter:
         if filename.startswith("<frozen") or filename.startswith("<built-in"):
             return False
         path = os.path.normcase(os.path.abspath(filename))
+        if self._only is not None:
+            return any(path.startswith(p) for p in self._only)
         if any(path.startswith(p) for p in self._include):
             return True
         if any(path.startswith(p) for p in self._exclude):

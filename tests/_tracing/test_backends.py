@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 
@@ -10,7 +11,11 @@ import pytest
 from harness._tracing import CodeFilter, make_backend
 from harness._tracing.noise import NoiseHook, thread_rng
 
-
+# The code under test lives in its own (virtual) file, so that the test's own
+# functions are not traced: sys.monitoring, unlike settrace, also reports frames
+# that were already running when a thread attached.
+SAMPLE_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sample_under_test.py")
+SAMPLE = """
 class Obj:
     value = 0
 
@@ -18,6 +23,11 @@ class Obj:
 def under_test(obj, n):
     for _ in range(n):
         obj.value = obj.value + 1
+"""
+_namespace: dict = {}
+exec(compile(SAMPLE, SAMPLE_FILE, "exec"), _namespace)
+Obj = _namespace["Obj"]
+under_test = _namespace["under_test"]
 
 
 def run_in_thread(fn):
@@ -39,7 +49,7 @@ def run_in_thread(fn):
 
 @pytest.fixture
 def backend():
-    be = make_backend(CodeFilter(include=[__file__]))
+    be = make_backend(CodeFilter(only=[SAMPLE_FILE]))
     be.start()
     yield be
     be.stop()
@@ -81,7 +91,7 @@ def test_unattached_threads_are_not_hooked(backend):
 
 
 def test_code_outside_the_filter_is_not_hooked():
-    be = make_backend(CodeFilter(exclude=[__file__]))
+    be = make_backend(CodeFilter(only=[SAMPLE_FILE + ".elsewhere"]))
     be.start()
     seen = []
     try:
@@ -97,6 +107,18 @@ def test_code_outside_the_filter_is_not_hooked():
     finally:
         be.stop()
     assert seen == []
+
+
+def test_filter_defaults_include_and_exclude():
+    import json
+
+    default = CodeFilter()
+    assert default(under_test.__code__), "user code is under test by default"
+    assert not default(json.dumps.__code__), "the standard library is not"
+    assert not default(make_backend.__code__), "the harness is not"
+    assert not default(pytest.main.__code__), "test tooling is not"
+    assert not CodeFilter(exclude=[SAMPLE_FILE])(under_test.__code__)
+    assert CodeFilter(include=[os.path.dirname(json.__file__)])(json.dumps.__code__)
 
 
 def test_hook_can_find_the_frame_of_the_code_under_test(backend):
@@ -117,7 +139,7 @@ def test_hook_can_find_the_frame_of_the_code_under_test(backend):
 
 
 def _decisions(seed):
-    be = make_backend(CodeFilter(include=[__file__]))
+    be = make_backend(CodeFilter(only=[SAMPLE_FILE]))
     be.start()
     hook = NoiseHook(thread_rng(seed, 0, 0), 0.2, record=True)
     try:
@@ -159,7 +181,7 @@ def test_settrace_chains_a_previous_tracer_such_as_coverage():
             return local
         return None
 
-    be = make_backend(CodeFilter(include=[__file__]))
+    be = make_backend(CodeFilter(only=[SAMPLE_FILE]))
 
     def body():
         sys.settrace(previous)
@@ -180,7 +202,7 @@ def test_settrace_chains_a_previous_tracer_such_as_coverage():
 def test_monitoring_tool_is_released_and_reusable():
     for _ in range(3):
         seen = []
-        be = make_backend(CodeFilter(include=[__file__]))
+        be = make_backend(CodeFilter(only=[SAMPLE_FILE]))
         be.start()
         try:
 
