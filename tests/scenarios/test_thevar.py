@@ -43,3 +43,8 @@ def test_check_accepts_a_correct_end_and_rejects_a_lost_update(variant):
     racy.theVar = 2
     with pytest.raises(AssertionError, match=r"announced twice: \[1\]; never announced: \[2\]"):
         v.check(racy) if variant == "buggy" else SCENARIO.variant("buggy").check(racy)
+
+
+def test_runs_leave_nothing_behind(no_leaks):
+    for name in ("buggy", "lock", "queue"):
+        run_variant(SCENARIO, SCENARIO.variant(name), overrides={"runs": 20})
