@@ -31,6 +31,7 @@ class Program:
     check: Callable[[Any], object] | None = None
     observe: Callable[[Any], object] | None = None
     threads: int | None = None
+    teardown: Callable[[Any], object] | None = None
 
     @classmethod
     def from_user(
@@ -40,22 +41,23 @@ class Program:
         check: Any = None,
         observe: Any = None,
         threads: Any = None,
+        teardown: Any = None,
     ) -> Program:
         _validate.require_callable("setup", setup)
         _validate.require_callable("actors", actors)
         _validate.callable_or_none("check", check)
         _validate.callable_or_none("observe", observe)
+        _validate.callable_or_none("teardown", teardown)
         if threads is not None:
             _validate.count("threads", threads, MAX_THREADS)
-        return cls(setup, actors, check, observe, threads)
+        return cls(setup, actors, check, observe, threads, teardown)
 
-    def build(self) -> tuple[Any, list[Callable[[], object]]]:
-        """Fresh state and the callables to run, one per thread.
+    def make_actors(self, state: Any) -> list[Callable[[], object]]:
+        """The callables to run on ``state``, one per thread.
 
         Raises :class:`UsageError` when ``actors`` does not return a non-empty
         sequence of callables; exceptions from the user's own code propagate.
         """
-        state = self.setup()
         found = self.actors(state)
         if isinstance(found, (str, bytes)) or not isinstance(found, Sequence):
             try:
@@ -78,7 +80,24 @@ class Program:
             )
         if self.threads is not None and self.threads != len(callables):
             callables = [callables[i % len(callables)] for i in range(self.threads)]
-        return state, callables
+        return callables
+
+    def tear_down(self, state: Any) -> list[Failure]:
+        """Release what the execution holds (servers, sockets, threads)."""
+        if self.teardown is None:
+            return []
+        try:
+            self.teardown(state)
+        except Exception as exc:
+            return [
+                Failure(
+                    "exception",
+                    f"teardown raised {describe_exception(exc)}",
+                    format_exception(exc),
+                    "teardown",
+                )
+            ]
+        return []
 
     def judge(self, state: Any) -> list[Failure]:
         """Run the check on a final state; an empty list means it passed."""

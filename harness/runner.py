@@ -115,6 +115,7 @@ def run_variant(
         variant.actors,
         variant.check,
         observe=variant.observe,
+        teardown=variant.teardown,
         stop_on_failure=judged and variant.expect == CAUGHT,
         progress=progress,
         target=target,

@@ -6,7 +6,9 @@ Each *variant* is a complete program in three parts, the shape every engine runs
 * ``setup(threads)`` builds fresh shared state for one execution;
 * ``actors(state)`` returns the zero-argument callables, one per thread;
 * ``check(state)`` raises AssertionError (or returns False) when the final state
-  is wrong.
+  is wrong;
+* ``teardown(state)``, optional, releases what one execution holds (servers,
+  sockets, threads) and runs after every execution, also a failed or hung one.
 
 ``buggy`` keeps the article's bug and is expected to be *caught*; each fix is
 named after its mechanism (``lock``, ``queue``, ``event``, ``ordered``,
@@ -56,6 +58,8 @@ class Variant:
     summary: str = ""
     #: ``observe(state)`` describes the final state for the outcome histogram.
     observe: Callable[[Any], str] | None = None
+    #: ``teardown(state)`` releases what a run holds; called after every run.
+    teardown: Callable[[Any], object] | None = None
     #: For a caught variant, the failure kinds that count as catching it.
     kinds: tuple[str, ...] | None = None
     #: The engines that can run this variant (real I/O rules out ``explore``).

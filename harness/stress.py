@@ -60,6 +60,7 @@ def stress(
     timeout: float = 10.0,
     switch_interval: float = 1e-6,
     observe: Callable[[Any], object] | None = None,
+    teardown: Callable[[Any], object] | None = None,
     stop_on_failure: bool = False,
     progress: Progress | None = None,
     target: str | None = None,
@@ -73,9 +74,11 @@ def stress(
     ``seconds`` bound the call; with both, whichever is reached first ends it.
     ``noise`` is the probability of a yield at each scheduling point; 0 turns
     noise injection off. ``timeout`` is each run's deadline in seconds.
-    ``observe(state)`` names a run's outcome for the histogram.
+    ``observe(state)`` names a run's outcome for the histogram;
+    ``teardown(state)`` releases what a run holds and is called after every run,
+    also one that failed or hung.
     """
-    program = Program.from_user(setup, actors, check, observe, threads)
+    program = Program.from_user(setup, actors, check, observe, threads, teardown)
     if runs is None and seconds is None:
         runs = DEFAULT_RUNS
     if runs is not None:
@@ -223,9 +226,7 @@ class _StressEngine:
         program = self.program
         run = self._run = _Run(index)
         try:
-            state, callables = program.build()
-        except UsageError:
-            raise
+            state = program.setup()
         except Exception as exc:
             failure = Failure(
                 "exception",
@@ -234,6 +235,22 @@ class _StressEngine:
                 "setup",
             )
             return f"setup raised {type(exc).__name__}", Verdict.FORBIDDEN, [failure]
+        try:
+            callables = program.make_actors(state)
+        except UsageError:
+            program.tear_down(state)
+            raise
+        except Exception as exc:
+            failures = [
+                Failure(
+                    "exception",
+                    f"actors raised {describe_exception(exc)}",
+                    format_exception(exc),
+                    "actors",
+                ),
+                *program.tear_down(state),
+            ]
+            return f"actors raised {type(exc).__name__}", Verdict.FORBIDDEN, failures
 
         gate = _StartGate(len(callables))
         workers = [
@@ -255,14 +272,20 @@ class _StressEngine:
         stuck = [w for w in workers if w.is_alive()]
         if stuck:
             run.add(self._hang(stuck, len(workers)))
-            self._abort(run, stuck)
         else:
             for failure in program.judge(state):
                 run.add(failure)
+        outcome = program.outcome(state, run.failures)
+        # Teardown before unwinding: closing a server's socket is what frees a
+        # thread stuck in accept().
+        for failure in program.tear_down(state):
+            run.add(failure)
+        if stuck:
+            self._abort(run, stuck)
         self._run = None
         failures = list(run.failures)
         verdict = Verdict.FORBIDDEN if failures else Verdict.ACCEPTABLE
-        return program.outcome(state, failures), verdict, failures
+        return outcome, verdict, failures
 
     def _worker(self, run: _Run, gate: _StartGate, index: int, fn: Callable[[], object]) -> None:
         hook = None

@@ -242,3 +242,39 @@ def test_a_spinning_thread_of_a_hung_run_is_unwound_not_abandoned():
     result = harness.stress(Flag, lambda f: [lambda: spin(f)], runs=2, noise=0.01, timeout=0.3)
     assert result.kind == "hang" and result.runs == 2
     assert "abandoned_threads" not in result.settings, "noise hooks must unwind the spinner"
+
+
+@pytest.mark.timeout(30)
+def test_teardown_runs_after_every_run_even_a_hung_one():
+    torn_down = []
+
+    class State:
+        def __init__(self):
+            self.release = threading.Event()
+
+    def teardown(state):
+        torn_down.append(state)
+        state.release.set()  # what frees the stuck thread
+
+    result = harness.stress(
+        State,
+        lambda s: [lambda: s.release.wait()],
+        runs=2,
+        noise=0,
+        timeout=0.3,
+        teardown=teardown,
+    )
+    assert len(torn_down) == 2
+    assert result.kind == "hang"
+    assert "abandoned_threads" not in result.settings, "teardown freed the stuck threads"
+
+
+def test_teardown_exception_is_reported():
+    def teardown(state):
+        raise OSError("port still bound")
+
+    result = harness.stress(
+        lambda: None, lambda s: [lambda: None], runs=1, noise=0, teardown=teardown
+    )
+    assert result.kind == "exception"
+    assert result.failures[0].failure.message == "teardown raised OSError: port still bound"
