@@ -69,10 +69,12 @@ class CodeFilter:
         return (self._include, self._exclude, self._only)
 
     def __call__(self, code: CodeType) -> bool:
-        name = code.co_filename
-        verdict = self._cache.get(name)
+        return self.covers_file(code.co_filename)
+
+    def covers_file(self, filename: str) -> bool:
+        verdict = self._cache.get(filename)
         if verdict is None:
-            verdict = self._cache[name] = self._judge(name)
+            verdict = self._cache[filename] = self._judge(filename)
         return verdict
 
     def _judge(self, filename: str) -> bool:

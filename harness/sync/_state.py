@@ -1,0 +1,140 @@
+"""State shared by the instrumented primitives and the engines that drive them.
+
+A primitive asks :func:`managed` whether the calling thread is run by the
+controlled scheduler (the exploration engine). If it is, the primitive hands the
+operation to that thread's runtime, which decides who runs next and turns a wait
+into a scheduler block on a virtual clock. Otherwise the primitive behaves like
+the standard library's, blocking for real, with bookkeeping that the detectors
+read (who holds which lock, who waits for which) and in slices, so that a thread
+of an abandoned stress run can be unwound.
+"""
+
+from __future__ import annotations
+
+import _thread
+import os
+import sys
+import time
+from collections.abc import Callable
+from types import FrameType
+from typing import Any, Protocol
+
+from harness._abort import RunAborted
+
+__all__ = [
+    "WAIT_SLICE",
+    "Runtime",
+    "aborted",
+    "clock",
+    "creation_site",
+    "managed",
+    "real_wait",
+    "site_of_caller",
+    "waiting_for",
+]
+
+#: Longest uninterrupted real wait: an aborted run's threads unwind within this.
+WAIT_SLICE = 0.05
+
+_get_ident = _thread.get_ident
+_monotonic = time.monotonic
+
+
+class Runtime(Protocol):
+    """What the exploration engine offers the primitives (see harness.explore)."""
+
+    def sync_point(self, record: Any, op: str, obj: object) -> None: ...
+
+    def block(
+        self,
+        record: Any,
+        kind: str,
+        obj: object,
+        ready: Callable[[], bool],
+        timeout: float | None,
+    ) -> bool: ...
+
+    def now(self) -> float: ...
+
+
+#: ident -> record of the explore runtime, for threads run by the scheduler. A
+#: record has ``.runtime`` (a :class:`Runtime`).
+_managed: dict[int, Any] = {}
+
+#: Threads whose instrumented waits must raise RunAborted (an abandoned run).
+aborted: set[int] = set()
+
+#: ident -> (primitive, (file, line)) for threads blocked in a real wait: the
+#: wait-for half of a deadlock report under stress.
+waiting_for: dict[int, tuple[object, tuple[str, int] | None]] = {}
+
+
+def managed() -> Any:
+    """The explore record of the calling thread, or None for an ordinary thread."""
+    return _managed.get(_get_ident())
+
+
+def clock() -> float:
+    """``time.monotonic()`` as the calling thread sees it (virtual when explored)."""
+    record = _managed.get(_get_ident())
+    if record is not None:
+        return float(record.runtime.now())
+    return _monotonic()
+
+
+def real_wait(acquire: Callable[[bool, float], bool], timeout: float | None, obj: object) -> bool:
+    """Block on a real lock's ``acquire`` for at most ``timeout`` seconds (None: forever).
+
+    Waits in slices of :data:`WAIT_SLICE` so that an abandoned run can unwind the
+    thread, and records what the thread waits for while it waits.
+    """
+    ident = _get_ident()
+    deadline = None if timeout is None else _monotonic() + max(timeout, 0.0)
+    waiting_for[ident] = (obj, site_of_caller(2))
+    try:
+        while True:
+            if ident in aborted:
+                raise RunAborted
+            if deadline is None:
+                piece = WAIT_SLICE
+            else:
+                piece = min(WAIT_SLICE, max(deadline - _monotonic(), 0.0))
+            if acquire(True, piece):
+                return True
+            if deadline is not None and _monotonic() >= deadline:
+                return False
+    finally:
+        waiting_for.pop(ident, None)
+
+
+# -- source sites ---------------------------------------------------------------
+
+_HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+_STDLIB_SYNC = tuple(
+    os.path.join(os.path.dirname(os.__file__), name)
+    for name in ("threading.py", "queue.py", os.path.join("concurrent", "futures"))
+)
+
+
+def _is_plumbing(filename: str) -> bool:
+    return filename.startswith(_HERE) or filename.startswith(_STDLIB_SYNC)
+
+
+def site_of_caller(depth: int = 1) -> tuple[str, int] | None:
+    """File and line of the first frame above ``depth`` that is user code.
+
+    Frames of the harness and of the standard library's threading, queue and
+    concurrent.futures are skipped, so a ``q.get()`` that blocks inside
+    queue.py is attributed to the line that called ``q.get()``.
+    """
+    frame: FrameType | None = sys._getframe(depth + 1)
+    while frame is not None and _is_plumbing(frame.f_code.co_filename):
+        frame = frame.f_back
+    if frame is None:
+        return None
+    return frame.f_code.co_filename, frame.f_lineno
+
+
+def creation_site() -> tuple[str, int] | None:
+    """Where the primitive being constructed was created (for naming it)."""
+    return site_of_caller(2)
