@@ -357,7 +357,7 @@ class Condition:
     def notify_all(self) -> None:
         self.notify(len(self._waiters))
 
-    notifyAll = notify_all  # noqa: N815 - the deprecated alias
+    notifyAll = notify_all  # the deprecated alias
 
 
 class Semaphore:
@@ -432,7 +432,7 @@ class Event:
     def is_set(self) -> bool:
         return self._flag
 
-    isSet = is_set  # noqa: N815 - the deprecated alias
+    isSet = is_set  # the deprecated alias
 
     def set(self) -> None:
         with self._cond:
@@ -530,9 +530,7 @@ class Barrier:
     def reset(self) -> None:
         with self._cond:
             if self._count > 0:
-                if self._phase == self._FILLING:
-                    self._phase = self._RESETTING
-                elif self._phase == self._BROKEN:
+                if self._phase in (self._FILLING, self._BROKEN):
                     self._phase = self._RESETTING
             else:
                 self._phase = self._FILLING
