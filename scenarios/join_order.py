@@ -1,0 +1,347 @@
+"""Results are there only after the threads that compute them have ended: join first.
+
+From "Python threads - a first example" (seed 004), which pings ten hosts from
+ten threads and keeps each host's status on its thread object (``-1`` until the
+ping answers), and "Basic Threading in Python" (seed 003), where one thread
+joins another. Three lessons about waiting:
+
+* ``buggy`` reads the statuses right after starting the threads, before they
+  finished. Every status is still ``-1``, and the article's report table, indexed
+  by status, turns ``-1`` into its last entry: a host that was never heard from
+  is reported "Alive".
+* The ``join`` fix joins every thread, then reads. It joins in start order while
+  the threads finish in another order (the hosts answer at different speeds);
+  that is harmless, because a join on a thread that already ended returns at
+  once, and after the last join every result is there.
+* ``buggy_join`` has a client thread that needs a service thread's *state* (its
+  loaded configuration) and waits for it with ``service.join()``, which waits
+  for the service to *end*. The service keeps serving until the client says it
+  is done, so each waits for the other: the run hangs. The ``event`` fix has the
+  service set an Event once its state is ready and the client wait on that Event.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from harness import CAUGHT, HOLDS, Scenario, Variant
+from scenarios._lifecycle_util import LONG, Tracked, say, still_running
+
+#: The ping sweeps. The bug needs no luck: a ping takes milliseconds and the
+#: report is read microseconds after the threads start, so every run shows it.
+PING_STRESS = {"runs": 30, "timeout": 2.0}
+#: The service and its client. ``buggy_join`` hangs in every run, and each hang
+#: costs the whole deadline, so the deadline is short and the runs are few; a run
+#: of the ``event`` fix takes a few milliseconds.
+HANDSHAKE_STRESS = {"runs": 6, "timeout": 0.5}
+
+SCENARIO = Scenario(
+    name="join_order",
+    title="Reading results before join; join() used to wait for a state",
+    article="Python threads - a first example (seed 004); Basic Threading in Python (seed 003)",
+    description=__doc__ or "",
+    threads=2,
+    min_threads=1,
+)
+
+#: The article's report table, indexed by the number of ping replies received.
+REPORT = ("No response", "Partial Response", "Alive")
+
+
+@dataclass(frozen=True)
+class Host:
+    ip: str
+    #: How long its ping takes to settle (a sleep: a virtual one when explored).
+    seconds: float
+    #: Replies received: an index into ``REPORT``.
+    status: int
+
+
+#: They answer in another order than the one they are pinged in: .61, .63, .60, .62.
+HOSTS = (
+    Host("192.168.200.60", 0.004, 0),
+    Host("192.168.200.61", 0.001, 2),
+    Host("192.168.200.62", 0.006, 1),
+    Host("192.168.200.63", 0.002, 2),
+)
+
+
+# -- the ping sweep -----------------------------------------------------------------
+
+
+class Pinger(threading.Thread):
+    """One host's ping, its result kept on the thread object (as in the article)."""
+
+    def __init__(self, host: Host, finished: list[str]) -> None:
+        super().__init__(name=f"ping {host.ip}")
+        self.host = host
+        self.ip = host.ip
+        self.status = -1  # "not known yet"
+        self._finished = finished
+
+    def run(self) -> None:
+        time.sleep(self.host.seconds)  # the ping's round trips
+        self.status = self.host.status
+        self._finished.append(self.ip)
+
+
+class Sweep:
+    """One ping sweep: the report it printed and the order threads finished in."""
+
+    def __init__(self) -> None:
+        self.report: list[tuple[str, int, str]] = []  # (ip, status read, text printed)
+        self.finished: list[str] = []
+        self.joined: list[str] = []
+        self.alive_when_read: list[str] = []
+
+
+class SweepState(Tracked):
+    def __init__(self, threads: int) -> None:
+        super().__init__()
+        self.sweeps = [Sweep() for _ in range(threads)]
+
+
+def _start_pingers(state: SweepState, sweep: Sweep) -> list[Pinger]:
+    pingers = [Pinger(host, sweep.finished) for host in HOSTS]
+    for pinger in pingers:
+        pinger.start()
+        state.started(pinger)
+    return pingers
+
+
+def _print_report(sweep: Sweep, pingers: list[Pinger]) -> None:
+    sweep.alive_when_read = still_running(pingers)
+    for pinger in pingers:
+        status = pinger.status
+        sweep.report.append((pinger.ip, status, REPORT[status]))
+
+
+def sweep_without_join(state: SweepState, sweep: Sweep) -> None:
+    pingers = _start_pingers(state, sweep)
+    _print_report(sweep, pingers)  # the threads are still pinging
+    # The article never waits at all; the harness needs every thread gone.
+    for pinger in pingers:
+        pinger.join(LONG)
+
+
+def sweep_then_join(state: SweepState, sweep: Sweep) -> None:
+    pingers = _start_pingers(state, sweep)
+    for pinger in pingers:  # in start order; they finish in another one
+        pinger.join(LONG)
+        sweep.joined.append(pinger.ip)
+    _print_report(sweep, pingers)
+
+
+def _sweep_problems(sweep: Sweep) -> list[str]:
+    truth = {host.ip: host.status for host in HOSTS}
+    early = [(ip, text) for ip, status, text in sweep.report if status != truth[ip]]
+    problems = []
+    if len(sweep.report) != len(HOSTS):
+        problems.append(f"{len(sweep.report)} of {len(HOSTS)} hosts reported")
+    if early:
+        shown = ", ".join(f"{ip} {text!r}" for ip, text in early)
+        problems.append(f"{len(early)} statuses read as -1, before their ping ended: {shown}")
+    if sweep.alive_when_read:
+        problems.append(f"{len(sweep.alive_when_read)} pingers still running at the report")
+    return problems
+
+
+def check_sweep(state: SweepState) -> None:
+    for i, sweep in enumerate(state.sweeps):
+        problems = _sweep_problems(sweep)
+        assert not problems, f"sweep {i}: " + "; ".join(problems)
+
+
+def _last_octets(ips: list[str]) -> str:
+    return ",".join(ip.rsplit(".", 1)[-1] for ip in ips) or "-"
+
+
+def observe_sweep(state: SweepState) -> str:
+    truth = {host.ip: host.status for host in HOSTS}
+    reported = [row for sweep in state.sweeps for row in sweep.report]
+    known = sum(1 for ip, status, _ in reported if status == truth[ip])
+    first = state.sweeps[0]
+    order = f"finished {_last_octets(first.finished)}"
+    if first.joined:
+        order += f", joined {_last_octets(first.joined)}"
+    total = len(HOSTS) * len(state.sweeps)
+    early = len(reported) - known
+    return f"{known}/{total} known when read, {early} read as -1 -> 'Alive'; {order}"
+
+
+# -- a thread that needs another's state ------------------------------------------
+
+
+class Service(threading.Thread):
+    """Thread one: loads its configuration, then serves until its client is done."""
+
+    def __init__(self, link: Link) -> None:
+        super().__init__(name="service")
+        self.link = link
+        self.config: str | None = None
+        self.ready = threading.Event()  # set once ``config`` is loaded
+        self.done = threading.Event()  # set by the client when it no longer needs us
+
+    def run(self) -> None:
+        say(self.link.transcript, "service: started")
+        self.config = "port=2727"
+        self.ready.set()
+        self.link.served_to_the_end = self.done.wait(LONG)
+        say(self.link.transcript, "service: ended")
+
+
+class JoiningClient(threading.Thread):
+    """Thread two, as in the article: waits for thread one with ``join()``."""
+
+    def __init__(self, link: Link, service: Service) -> None:
+        super().__init__(name="client")
+        self.link = link
+        self.service = service
+
+    def run(self) -> None:
+        say(self.link.transcript, "client: started")
+        self.service.join(LONG)  # waits for the service to END
+        self.link.config_seen = self.service.config
+        self.service.done.set()
+        say(self.link.transcript, "client: ended")
+
+
+class WaitingClient(JoiningClient):
+    """Thread two, fixed: waits for the service's state, not for its end."""
+
+    def run(self) -> None:
+        say(self.link.transcript, "client: started")
+        self.service.ready.wait(LONG)  # the config is loaded: that is all we need
+        self.link.config_seen = self.service.config
+        self.service.done.set()
+        say(self.link.transcript, "client: ended")
+
+
+class Link:
+    def __init__(self) -> None:
+        self.transcript: list[str] = []
+        self.config_seen: str | None = None
+        self.served_to_the_end: bool | None = None
+
+
+class LinkState(Tracked):
+    def __init__(self, threads: int) -> None:
+        super().__init__()
+        self.links = [Link() for _ in range(threads)]
+
+
+def _run_pair(state: LinkState, link: Link, client_class: type[JoiningClient]) -> None:
+    service = Service(link)
+    state.wake.append(service.done)  # teardown's way to end a hung service
+    client = client_class(link, service)
+    for thread in (service, client):
+        thread.start()
+        state.started(thread)
+    for thread in (service, client):
+        thread.join(LONG)
+
+
+def client_joins_service(state: LinkState, link: Link) -> None:
+    _run_pair(state, link, JoiningClient)
+
+
+def client_waits_for_ready(state: LinkState, link: Link) -> None:
+    _run_pair(state, link, WaitingClient)
+
+
+def check_link(state: LinkState) -> None:
+    for i, link in enumerate(state.links):
+        assert link.served_to_the_end, (
+            f"pair {i}: the service gave up waiting for its client after {LONG:g}s: "
+            "the client was in service.join(), waiting for the service to end"
+        )
+        assert link.config_seen == "port=2727", f"pair {i}: client saw config {link.config_seen!r}"
+
+
+def observe_link(state: LinkState) -> str:
+    done = sum(1 for link in state.links if link.served_to_the_end)
+    seen = sum(1 for link in state.links if link.config_seen is not None)
+    return f"{seen}/{len(state.links)} clients got the config; {done} services released"
+
+
+# -- the catalogue entries --------------------------------------------------------
+
+
+def teardown(state: Tracked) -> None:
+    state.release()
+
+
+def _each(body: Callable[..., None], attr: str) -> Callable[[Tracked], list[Callable[[], None]]]:
+    def actors(state: Tracked) -> list[Callable[[], None]]:
+        return [functools.partial(body, state, item) for item in getattr(state, attr)]
+
+    return actors
+
+
+SCENARIO.add(
+    Variant(
+        name="buggy",
+        summary="start the pingers and read their statuses at once: still -1, reported 'Alive'",
+        setup=SweepState,
+        actors=_each(sweep_without_join, "sweeps"),
+        check=check_sweep,
+        observe=observe_sweep,
+        teardown=teardown,
+        expect=CAUGHT,
+        kinds=("assert",),
+        engines=("stress", "explore"),
+        settings={"stress": PING_STRESS},
+        source=(Pinger, sweep_without_join),
+    )
+)
+SCENARIO.add(
+    Variant(
+        name="join",
+        summary="join every pinger (in start order, whatever order they end in), then read",
+        setup=SweepState,
+        actors=_each(sweep_then_join, "sweeps"),
+        check=check_sweep,
+        observe=observe_sweep,
+        teardown=teardown,
+        expect=HOLDS,
+        engines=("stress", "explore"),
+        settings={"stress": PING_STRESS},
+        source=(sweep_then_join,),
+    )
+)
+SCENARIO.add(
+    Variant(
+        name="buggy_join",
+        summary="the client join()s the service to wait for its state; the service waits for "
+        "the client: hang",
+        setup=LinkState,
+        actors=_each(client_joins_service, "links"),
+        check=check_link,
+        observe=observe_link,
+        teardown=teardown,
+        expect=CAUGHT,
+        kinds=("hang", "deadlock", "assert"),
+        engines=("stress", "explore"),
+        settings={"stress": HANDSHAKE_STRESS},
+        source=(Service, JoiningClient),
+    )
+)
+SCENARIO.add(
+    Variant(
+        name="event",
+        summary="the service sets a ready Event once its state is loaded; the client waits on it",
+        setup=LinkState,
+        actors=_each(client_waits_for_ready, "links"),
+        check=check_link,
+        observe=observe_link,
+        teardown=teardown,
+        expect=HOLDS,
+        engines=("stress", "explore"),
+        settings={"stress": HANDSHAKE_STRESS},
+        source=(Service, WaitingClient),
+    )
+)
