@@ -408,7 +408,8 @@ def coarse(value: float) -> str:
 def describe_load(run: ServerRun) -> str:
     """The load figures of one run, coarsely, for its outcome label."""
     _, longest, rate = load_figures(run.records)
-    return f"wait max ~{coarse(longest * 1000)} ms, ~{coarse(rate)} msg/s"
+    wait = "<10 ms" if longest < 0.01 else f"~{coarse(longest * 1000)} ms"
+    return f"wait max {wait}, ~{coarse(rate)} msg/s"
 
 
 # -- an HTTP server on loopback whose pages take their time ---------------------------
