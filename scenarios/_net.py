@@ -22,6 +22,7 @@ import json
 import os
 import select
 import socket
+import socketserver
 import struct
 import threading
 import time
@@ -442,7 +443,18 @@ class _PageHTTPServer(http.server.ThreadingHTTPServer):
     # server is closed, nothing of it runs any more.
     daemon_threads = False
     block_on_close = True
+    # socketserver's default backlog of 5 drops the SYNs of a burst of twenty
+    # clients, which then retry a second later.
+    request_queue_size = 64
     pages: dict[str, tuple[float, str]]
+
+    def server_bind(self) -> None:
+        # HTTPServer.server_bind would look our own name up in DNS (getfqdn): slow,
+        # and of no use on loopback.
+        socketserver.TCPServer.server_bind(self)
+        host, port = self.server_address[:2]
+        self.server_name = str(host)
+        self.server_port = int(port)
 
 
 class PageServer:
