@@ -21,12 +21,12 @@ def test_statuses_read_before_join_are_caught():
 
 
 @pytest.mark.timeout(60)
-def test_a_client_joining_its_service_hangs():
+def test_a_client_joining_its_service_is_caught():
     run = run_variant(SCENARIO, SCENARIO.variant("buggy_join"), judged=True)
     assert run.met, str(run.result)
-    assert run.result.kind == "hang", str(run.result)
-    assert run.result.runs == 1, str(run.result)  # judged: stopped at the first hang
-    assert "abandoned_threads" not in run.result.settings, str(run.result)  # teardown freed it
+    assert run.result.kind == "assert", str(run.result)
+    assert run.result.runs == 1, str(run.result)  # judged: stopped at the first failure
+    assert "service.join(0.25) and it timed out" in run.result.failures[0].failure.message
 
 
 @pytest.mark.timeout(60)
@@ -73,10 +73,20 @@ def test_check_rejects_a_report_read_too_early():
 def test_event_pair_completes_and_check_rejects_a_service_left_waiting():
     variant, state = _run_sequentially("event", programs=2)
     variant.check(state)
-    assert variant.observe(state) == "2/2 clients got the config; 2 services released"
-    state.links[1].served_to_the_end = False
-    with pytest.raises(AssertionError, match="pair 1: the service gave up waiting"):
+    assert variant.observe(state).startswith("2/2 clients got the config, waited < ")
+    assert variant.observe(state).endswith("; 0 joins timed out")
+    state.links[1].join_timed_out = True
+    with pytest.raises(AssertionError, match=r"pair 1: .* service.join\(0.25\) and it timed out"):
         variant.check(state)
+
+
+@pytest.mark.timeout(30)
+def test_the_joining_client_always_times_out():
+    variant, state = _run_sequentially("buggy_join")
+    with pytest.raises(AssertionError, match=r"pair 0: the client waited 0\.\d+s in service.join"):
+        variant.check(state)
+    assert state.links[0].waited >= 0.25
+    assert state.links[0].served_to_the_end  # released once the client gave up
 
 
 @pytest.mark.timeout(60)
