@@ -12,7 +12,6 @@ for them, and a way to run a whole Python program in a subprocess with a timeout
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import threading
@@ -142,19 +141,15 @@ def run_python(tracked: Tracked, source: str, timeout: float) -> Finished:
     The process is registered with ``tracked`` so that teardown kills it if the
     run is abandoned; on timeout it is killed here and ``timed_out`` is set.
     """
-    env = dict(os.environ)
-    # The programs' own behaviour is under test: outside warning settings
-    # (pytest's, a user's PYTHONWARNINGS) must not change what they print.
-    env.pop("PYTHONWARNINGS", None)
-    env["PYTHONIOENCODING"] = "utf-8"
     began = time.monotonic()
     process = subprocess.Popen(
-        [sys.executable, "-c", source],
+        # -I (isolated): the program's own behaviour is under test, so outside
+        # settings (PYTHONWARNINGS, PYTHONPATH, user site-packages) stay out of it.
+        [sys.executable, "-I", "-c", source],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=env,
     )
     tracked.processes.append(process)
     timed_out = False
