@@ -43,10 +43,12 @@ BACKOFF_CAP_SECONDS = 0.32
 MAX_ATTEMPTS = 12
 BACKOFF_SEED = 2005
 
-#: A deadlocked run is reported when it misses this deadline, so keep it short:
-#: a correct run of either fix takes well under 0.2 s. The bug needs no luck (a
-#: deadlock in every run), so a few runs suffice; the fixes get the same budget.
-STRESS = {"runs": 20, "timeout": 1.5}
+#: A deadlocked run is reported when it misses its deadline (``timeout``), so keep
+#: that short: a correct run of either fix takes 20-130 ms (2-3 threads), and
+#: the bug needs no luck (300 deadlocks in 300 runs with the machine loaded by 12
+#: busy threads). ``seconds`` bounds the whole call, so an explicit run of the
+#: buggy variant costs about two deadlines; the fixes get the same budget.
+STRESS = {"runs": 30, "seconds": 2.0, "timeout": 1.0}
 
 SCENARIO = Scenario(
     name="deadlock",
