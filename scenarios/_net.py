@@ -28,7 +28,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any, TypeVar
 
 __all__ = [
     "IO_TIMEOUT",
@@ -56,6 +56,8 @@ __all__ = [
     "run_client",
     "send_frame",
 ]
+
+_T = TypeVar("_T", bound=threading.Thread)
 
 #: Loopback only: no scenario ever listens on another interface.
 LOCALHOST = "127.0.0.1"
@@ -100,28 +102,33 @@ def _shutdown(sock: socket.socket) -> None:
 
 
 class Tracker:
-    """Every socket and thread one run opens, so that teardown can undo them all."""
+    """Every socket and thread one run opens, so that teardown can undo them all.
+
+    After :meth:`close_all` the tracker stays closed: a socket registered later
+    (by a thread that was still running) is shut down at once.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._sockets: list[socket.socket] = []
         self._threads: list[threading.Thread] = []
+        self._closed = False
 
     def socket(self, sock: socket.socket) -> socket.socket:
         with self._lock:
             self._sockets.append(sock)
+            late = self._closed
+        if late:
+            _shutdown(sock)
         return sock
 
     def thread(
         self, target: Callable[..., object], *args: Any, name: str, daemon: bool = False
     ) -> threading.Thread:
         """A new (not yet started) thread, recorded."""
-        thread = threading.Thread(target=target, args=args, name=name, daemon=daemon)
-        with self._lock:
-            self._threads.append(thread)
-        return thread
+        return self.adopt(threading.Thread(target=target, args=args, name=name, daemon=daemon))
 
-    def adopt(self, thread: threading.Thread) -> threading.Thread:
+    def adopt(self, thread: _T) -> _T:
         """Record a thread made elsewhere (a Thread subclass, say)."""
         with self._lock:
             self._threads.append(thread)
@@ -140,17 +147,31 @@ class Tracker:
             return sum(1 for s in self._sockets if s.fileno() != -1)
 
     def close_all(self, timeout: float = JOIN_TIMEOUT) -> list[str]:
-        """Wake, join and close everything; the names of threads that would not end."""
-        with self._lock:
-            sockets = list(self._sockets)
-        for sock in sockets:
-            if sock.fileno() != -1:
-                _shutdown(sock)
+        """Wake, join and close everything; the names of threads that would not end.
+
+        Sockets are shut down first (that wakes their threads), threads joined,
+        and only then are sockets closed, so that no thread still inside a call
+        on a descriptor sees its number reused. Threads and sockets that appear
+        while this runs are handled too.
+        """
         deadline = time.monotonic() + timeout
         current = threading.current_thread()
-        for thread in self.threads:
-            if thread is not current and thread.ident is not None:
-                thread.join(max(deadline - time.monotonic(), 0.0))
+        with self._lock:
+            self._closed = True
+        handled = (0, 0)
+        while True:
+            with self._lock:
+                sockets = list(self._sockets)
+                threads = list(self._threads)
+            if (len(sockets), len(threads)) == handled:
+                break
+            handled = (len(sockets), len(threads))
+            for sock in sockets:
+                if sock.fileno() != -1:
+                    _shutdown(sock)
+            for thread in threads:
+                if thread is not current and thread.ident is not None:
+                    thread.join(max(deadline - time.monotonic(), 0.0))
         for sock in sockets:
             sock.close()
         return self.live_threads()
@@ -161,6 +182,7 @@ class Countdown:
 
     def __init__(self, n: int) -> None:
         self._left = n
+        self._cancelled = False
         self._cond = threading.Condition()
 
     def done(self) -> None:
@@ -170,8 +192,16 @@ class Countdown:
                 self._cond.notify_all()
 
     def wait(self, timeout: float = JOIN_TIMEOUT) -> bool:
+        """True once every party is done; False on timeout or after :meth:`cancel`."""
         with self._cond:
-            return self._cond.wait_for(lambda: self._left <= 0, timeout)
+            self._cond.wait_for(lambda: self._left <= 0 or self._cancelled, timeout)
+            return self._left <= 0
+
+    def cancel(self) -> None:
+        """Release every waiter now (teardown of a run that went wrong)."""
+        with self._cond:
+            self._cancelled = True
+            self._cond.notify_all()
 
 
 # -- frames: a length prefix, then JSON (never pickle) --------------------------------
@@ -480,12 +510,34 @@ class PageServer:
 
 
 class LineReader:
-    """Lines from a pipe's file descriptor, each read with a timeout."""
+    """Lines from a child's pipe, each read with a timeout; :meth:`close` is safe
+    to call from another thread while a read is under way (teardown)."""
 
-    def __init__(self, fd: int) -> None:
-        self._fd = fd
+    #: A read looks at :attr:`closed` at least this often.
+    SLICE = 0.05
+
+    def __init__(self, pipe: IO[bytes]) -> None:
+        self._pipe = pipe
+        self._fd = pipe.fileno()
         self._buffer = b""
+        self._lock = threading.Lock()
+        self.closed = False
         self.eof = False
+
+    def _fill(self, timeout: float) -> None:
+        # Under the lock, so that close() can never free the descriptor (and let
+        # the next socket reuse its number) between our select() and read().
+        with self._lock:
+            if self.closed:
+                self.eof = True
+                return
+            ready, _, _ = select.select([self._fd], [], [], timeout)
+            if ready:
+                chunk = os.read(self._fd, 4096)
+                if chunk:
+                    self._buffer += chunk
+                else:
+                    self.eof = True
 
     def readline(self, timeout: float = JOIN_TIMEOUT) -> str:
         """The next line (without its newline); ``""`` at end of file.
@@ -497,13 +549,7 @@ class LineReader:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise TimeoutError(f"no line from the pipe within {timeout:g}s")
-            ready, _, _ = select.select([self._fd], [], [], left)
-            if ready:
-                chunk = os.read(self._fd, 4096)
-                if chunk:
-                    self._buffer += chunk
-                else:
-                    self.eof = True
+            self._fill(min(left, self.SLICE))
         if b"\n" in self._buffer:
             line, self._buffer = self._buffer.split(b"\n", 1)
         else:
@@ -523,3 +569,8 @@ class LineReader:
                 break
             lines.append(line)
         return lines
+
+    def close(self) -> None:
+        with self._lock:
+            self.closed = True
+            self._pipe.close()

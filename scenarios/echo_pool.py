@@ -248,8 +248,8 @@ class Run:
         finally:
             server_sock.close()  # the child has its own copy
         assert self.proc.stdout is not None and self.proc.stderr is not None
-        self.out = LineReader(self.proc.stdout.fileno())
-        self.err = LineReader(self.proc.stderr.fileno())
+        self.out = LineReader(self.proc.stdout)
+        self.err = LineReader(self.proc.stderr)
         self.echoes: list[list[str]] = [[] for _ in range(self.clients)]
         self.errors = [""] * self.clients
         self.in_conversation = Countdown(self.clients)
@@ -370,13 +370,18 @@ def observe(run: Run) -> str:
 
 
 def teardown(run: Run) -> None:
+    # Release whoever still waits (a run that hung), then end the server process.
+    run.in_conversation.cancel()
+    run.clients_done.cancel()
+    run.resume.set()
     proc = run.proc
     if proc.poll() is None:
         proc.kill()
     proc.wait(JOIN_TIMEOUT)
-    for pipe in (proc.stdin, proc.stdout, proc.stderr):
-        if pipe is not None:
-            pipe.close()
+    run.out.close()
+    run.err.close()
+    if proc.stdin is not None:
+        proc.stdin.close()
     stuck = run.tracker.close_all()
     if stuck:
         raise RuntimeError(f"threads would not stop: {', '.join(stuck)}")

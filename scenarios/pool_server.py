@@ -298,6 +298,7 @@ def observe(run: Run) -> str:
 
 
 def teardown(run: Run) -> None:
+    run.clients_done.cancel()  # an operator still waiting (a run that hung) goes on
     run.server.unplug()
     stuck = run.tracker.close_all()
     if stuck:

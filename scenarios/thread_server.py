@@ -276,6 +276,7 @@ def observe(run: Run) -> str:
 
 
 def teardown(run: Run) -> None:
+    run.clients_done.cancel()  # an operator still waiting (a run that hung) goes on
     if isinstance(run.server, FramedServer):
         run.server.stop.set()
     stuck = run.tracker.close_all()
