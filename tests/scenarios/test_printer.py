@@ -37,9 +37,7 @@ def test_buggy_loses_lines_at_exit(threads):
 @pytest.mark.timeout(120)
 def test_buggy_polls_for_nothing():
     run = run_variant(SCENARIO, SCENARIO.variant("buggy"), overrides={"seed": 1, "runs": 10})
-    polls = [
-        int(re.search(r"(\d+) empty polls", e.outcome).group(1)) for e in run.result.histogram
-    ]
+    polls = [int(re.search(r"(\d+) empty polls", e.outcome).group(1)) for e in run.result.histogram]
     assert polls and max(polls) > 0, str(run.result)
 
 
@@ -60,15 +58,13 @@ def test_blocking_fix_holds_under_the_same_budget(threads):
 def _ended(threads: int = 3):
     state = MODULE.Terminal(threads)
     # two writers, interleaved: each one's lines still in its own order
-    state.screen = [line for pair in zip(*_by_writer(state)) for line in pair]
+    state.screen = [line for pair in zip(*_by_writer(state), strict=True) for line in pair]
     state.at_exit = list(state.screen)
     return state
 
 
 def _by_writer(state):
-    return [
-        [state.line(w, n) for n in range(state.lines_per_writer)] for w in range(state.writers)
-    ]
+    return [[state.line(w, n) for n in range(state.lines_per_writer)] for w in range(state.writers)]
 
 
 @pytest.mark.parametrize("variant", ["buggy", "blocking"])
