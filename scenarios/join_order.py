@@ -332,8 +332,8 @@ SCENARIO.add(
 SCENARIO.add(
     Variant(
         name="buggy_join",
-        summary="the client join()s the service to wait for its state; the service cannot end "
-        "before the client is done",
+        summary="the client join()s the service for its state; the service ends only when "
+        "the client is done",
         setup=LinkState,
         actors=_each(client_joins_service, "links"),
         check=check_link,

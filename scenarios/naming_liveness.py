@@ -24,12 +24,13 @@ lingers (it sleeps ten seconds).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 import threading
 import warnings
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from harness import CAUGHT, HOLDS, Scenario, Variant
 from scenarios._lifecycle_util import LONG, Tracked, join_all, say
@@ -77,7 +78,21 @@ class State(Tracked):
         self.warnings_lock = threading.Lock()
 
 
-def _record_warnings(program: Program, caught: list[warnings.WarningMessage]) -> None:
+@contextlib.contextmanager
+def deprecations_noted(state: State, program: Program) -> Iterator[None]:
+    """Record in ``program.deprecated`` the deprecated calls made inside the block.
+
+    Explicit, so that the outcome does not depend on the warning filters of
+    whoever runs the harness (pytest's, ``-W error``, ``PYTHONWARNINGS``).
+    """
+    if not state.warnings_lock.acquire(timeout=LONG):
+        raise RuntimeError(f"another program held the warnings for {LONG:g}s")
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield
+    finally:
+        state.warnings_lock.release()
     for warning in caught:
         if issubclass(warning.category, DeprecationWarning):
             name = str(warning.message).split("(", 1)[0]  # "setName() is deprecated..."
@@ -98,8 +113,7 @@ class ArticleThread(threading.Thread):
 
 
 def article_program(state: State, program: Program) -> None:
-    with state.warnings_lock, warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with deprecations_noted(state, program):
         greeters = []
         for name in NAMES:
             greeter = ArticleThread(program)
@@ -108,8 +122,7 @@ def article_program(state: State, program: Program) -> None:
             greeter.start()
             state.started(greeter)
             greeters.append(greeter)
-        join_all(greeters, LONG)  # their getName() warnings land in ``caught``
-    _record_warnings(program, caught)
+        join_all(greeters, LONG)  # their getName() warnings are noted too
 
     dying = Patient(program)
     dying.start()
@@ -159,14 +172,12 @@ class LingeringPatient(Patient):
 
 
 def greet(state: State, program: Program) -> None:
-    with state.warnings_lock, warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with deprecations_noted(state, program):
         greeters = [Greeter(program, name) for name in NAMES]
         for greeter in greeters:
             greeter.start()
             state.started(greeter)
         join_all(greeters, LONG)
-    _record_warnings(program, caught)
 
 
 def ask(program: Program, patient: Patient) -> None:
