@@ -475,7 +475,7 @@ class _PageHTTPServer(http.server.ThreadingHTTPServer):
     block_on_close = True
     # socketserver's default backlog of 5 drops the SYNs of a burst of twenty
     # clients, which then retry a second later.
-    request_queue_size = 64
+    request_queue_size = 256
     pages: dict[str, tuple[float, str]]
 
     def server_bind(self) -> None:

@@ -212,9 +212,21 @@ class SentinelPool:
         self.stop.set()
         self.accept_thread.join(timeout)  # after this, no client is queued any more
         for _ in self.workers:
-            self.clients.put(None, timeout=max(deadline - time.monotonic(), 0.0))
+            if not self.put_sentinel(deadline):
+                break
         for worker in self.workers:
             worker.join(max(deadline - time.monotonic(), 0.0))
+
+    def put_sentinel(self, deadline: float) -> bool:
+        """Queue one sentinel, waiting for room as long as some worker can make it."""
+        while any(worker.is_alive() for worker in self.workers):
+            try:
+                self.clients.put(None, timeout=POLL)
+                return True
+            except queue.Full:
+                if time.monotonic() > deadline:
+                    break
+        return False
 
     def unplug(self) -> None:
         self.stop.set()
@@ -333,7 +345,12 @@ SCENARIO.add(
         expect=HOLDS,
         engines=("stress",),
         settings={"stress": STRESS},
-        source=(SentinelPool.accept_loop, SentinelPool.worker, SentinelPool.shutdown),
+        source=(
+            SentinelPool.accept_loop,
+            SentinelPool.worker,
+            SentinelPool.shutdown,
+            SentinelPool.put_sentinel,
+        ),
     )
 )
 SCENARIO.add(
