@@ -203,7 +203,10 @@ def observe(state: State) -> str:
     cut = sum(1 for p in state.programs if p.periodic.pauses and p.periodic.pauses[-1])
     done = sum(len(p.batch.done) for p in state.programs)
     n = len(state.programs)
-    return f"stop latency {worst}, {cut}/{n} pauses cut short; batch items done {done}/{ITEMS * n}"
+    return (
+        f"stop latency {worst} ({PERIOD:g}s pauses, {cut}/{n} cut short); "
+        f"batch items done {done}/{ITEMS * n}"
+    )
 
 
 def teardown(state: State) -> None:

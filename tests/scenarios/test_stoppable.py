@@ -39,7 +39,7 @@ def test_event_fix_holds_under_the_same_budget():
     assert run.met, str(run.result)
     assert run.result.runs == variant.settings["stress"]["runs"], str(run.result)
     for entry in run.result.histogram:
-        assert entry.outcome.endswith("2/2 pauses cut short; batch items done 10/10"), str(
+        assert entry.outcome.endswith("(0.2s pauses, 2/2 cut short); batch items done 10/10"), str(
             run.result
         )
 
