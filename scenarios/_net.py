@@ -52,6 +52,7 @@ __all__ = [
     "listener",
     "load_figures",
     "message_problems",
+    "messages_read_once",
     "recv_frame",
     "run_client",
     "send_frame",
@@ -413,6 +414,15 @@ def run_client(run: ServerRun, client: int, body: ClientBody) -> None:
         record.error = f"{type(exc).__name__}: {exc}"
     finally:
         run.clients_done.done()
+
+
+def messages_read_once(connections: Iterable[list[str]], load: Load) -> int:
+    """How many of the clients' messages a server read whole exactly once."""
+    counts: dict[str, int] = {}
+    for received in connections:
+        for text in received:
+            counts[text] = counts.get(text, 0) + 1
+    return sum(1 for texts in load.expected().values() for text in texts if counts.get(text) == 1)
 
 
 def load_figures(records: Iterable[ClientRecord]) -> tuple[float, float, float]:

@@ -87,6 +87,7 @@ class Download:
         self.tracker = tracker
         self.count = count
         self.threads: list[threading.Thread] = []
+        self.queued = 0  # pages in the queue when compile started
         self.document: list[str] | None = None
 
 
@@ -107,6 +108,7 @@ def download_buggy(job: Download) -> None:
         thread.start()
     for thread in job.threads:
         thread.join(JOIN_TIMEOUT)
+    job.queued = pages.qsize()
     job.document = compile_pages(pages, job.count)
 
 
@@ -125,6 +127,7 @@ def download(job: Download) -> None:
         thread.start()
     for thread in job.threads:
         thread.join(JOIN_TIMEOUT)
+    job.queued = pages.qsize()
     job.document = compile_pages(pages, job.count)
 
 
@@ -163,7 +166,7 @@ def observe(run: Run) -> str:
     expected = [page_body(n) for n in range(PAGES)]
     for job in run.jobs:
         if job.document is None:
-            outcomes.append("nothing compiled")
+            outcomes.append(f"nothing compiled: {job.queued} of {job.count} pages in the queue")
         elif job.document == expected:
             outcomes.append(f"all {PAGES} pages compiled in order")
         else:

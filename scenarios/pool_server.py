@@ -48,6 +48,7 @@ from scenarios._net import (
     framed_client,
     handle_framed_client,
     message_problems,
+    messages_read_once,
     run_client,
 )
 
@@ -300,8 +301,10 @@ def check(run: Run) -> None:
 
 def observe(run: Run) -> str:
     total = run.load.clients * run.load.messages
-    lost = message_problems(run.log.connections, run.load)
-    delivered = f"all {total} messages once" if not lost else f"not all {total} messages once"
+    if not message_problems(run.log.connections, run.load):
+        delivered = f"all {total} messages once"
+    else:
+        delivered = f"{messages_read_once(run.log.connections, run.load)} of {total} messages once"
     alive = sum(1 for w in run.server.workers if w.is_alive())
     stopped = "pool stopped" if not alive else f"{alive} workers still running"
     queued = run.server.deepest()
@@ -365,6 +368,6 @@ SCENARIO.add(
         expect=HOLDS,
         engines=("stress",),
         settings={"stress": STRESS},
-        source=(SentinelPool.hand_over, SentinelPool.worker, SentinelPool.shutdown),
+        source=(SentinelPool.__init__, SentinelPool.hand_over, SentinelPool.shutdown),
     )
 )

@@ -49,6 +49,7 @@ from scenarios._net import (
     framed_client,
     handle_framed_client,
     message_problems,
+    messages_read_once,
     run_client,
 )
 
@@ -266,8 +267,10 @@ def check(run: Run) -> None:
 
 def observe(run: Run) -> str:
     total = run.load.clients * run.load.messages
-    lost = message_problems(run.log.connections, run.load)
-    delivered = f"all {total} messages once" if not lost else f"not all {total} messages once"
+    if not message_problems(run.log.connections, run.load):
+        delivered = f"all {total} messages once"
+    else:
+        delivered = f"{messages_read_once(run.log.connections, run.load)} of {total} messages once"
     stopped = "server stopped" if not run.tracker.live_threads() else "server still running"
     extra = ""
     if isinstance(run.server, FramedServer) and run.server.limit:
@@ -327,6 +330,6 @@ SCENARIO.add(
         expect=HOLDS,
         engines=("stress",),
         settings={"stress": STRESS},
-        source=(FramedServer.accept_loop, FramedServer.handle, FramedServer.shutdown),
+        source=(FramedServer.__init__, FramedServer.accept_loop, FramedServer.handle),
     )
 )
