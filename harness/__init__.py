@@ -4,10 +4,12 @@ The public surface is re-exported here; everything else is private.
 
 >>> import harness
 >>> result = harness.stress(setup, actors, check, runs=200)   # doctest: +SKIP
->>> result.failed, result.kind                                # doctest: +SKIP
+>>> result = harness.explore(setup, actors, check)            # doctest: +SKIP
+>>> result.failed, result.kind, result.schedule               # doctest: +SKIP
 """
 
 from harness.errors import HarnessError, TokenError, UnknownScenarioError, UsageError
+from harness.explore import explore, replay
 from harness.outcome import FAILURE_KINDS, Failure, FailureGroup, Histogram, Result, Verdict
 from harness.scenario import CAUGHT, HOLDS, Scenario, Variant, catalogue
 from harness.stress import stress
@@ -30,5 +32,7 @@ __all__ = [
     "Variant",
     "Verdict",
     "catalogue",
+    "explore",
+    "replay",
     "stress",
 ]

@@ -17,9 +17,11 @@ from typing import Any, NoReturn
 
 from harness import _validate
 from harness.errors import HarnessError, UsageError
+from harness.explore import DEFAULT_BUDGET, DEFAULT_STRATEGY, STRATEGIES
+from harness.explore.engine import MAX_BUDGET
 from harness.report import make_console, render_catalogue, render_list, render_result
 from harness.report.progress import RunProgress
-from harness.runner import run_variants
+from harness.runner import replay_token, run_variants
 from harness.scenario import Scenario, Variant, catalogue, resolve
 from harness.stress import MAX_RUNS
 
@@ -69,6 +71,16 @@ def _probability(text: str) -> float:
     value = _number(text)
     if not 0.0 <= value <= 1.0:
         raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
+    return value
+
+
+def _bound(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 0 <= value <= 10:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 10, got {value}")
     return value
 
 
@@ -129,6 +141,47 @@ def build_parser() -> argparse.ArgumentParser:
     stress.add_argument("--timeout", type=_seconds, help="deadline of each run in seconds")
     _add_output(stress)
     stress.set_defaults(func=_cmd_stress)
+
+    explore = commands.add_parser(
+        "explore",
+        help="explore interleavings deterministically, one thread at a time",
+        description=(
+            "Run each target under the controlled scheduler: one thread at a time, "
+            "the strategy choosing who runs at every shared access and lock operation. "
+            "A failure is shrunk and printed as an interleaving with a replay token. "
+            "Exit 0 when no failure was observed, 1 when one was; with no target, "
+            "judge every explorable variant of the catalogue."
+        ),
+    )
+    _add_targets(explore)
+    explore.add_argument(
+        "--strategy", choices=STRATEGIES, help=f"scheduling strategy (default {DEFAULT_STRATEGY})"
+    )
+    explore.add_argument(
+        "--budget",
+        type=_count(MAX_BUDGET),
+        help=f"most schedules to run (default {DEFAULT_BUDGET})",
+    )
+    explore.add_argument(
+        "--bound", type=_bound, help="preemption bound of the dfs strategy (default 2)"
+    )
+    explore.add_argument("--threads", type=_count(1000), help="threads per execution")
+    explore.add_argument("--seed", type=_seed, help="seed of every random choice (default 0)")
+    _add_output(explore)
+    explore.set_defaults(func=_cmd_explore)
+
+    replay = commands.add_parser(
+        "replay",
+        help="re-run the schedule a replay token describes",
+        description=(
+            "Re-run exactly the schedule of a token printed by `harness explore`, "
+            "and show its interleaving. Exit 1 when the failure happens again."
+        ),
+    )
+    replay.add_argument("token", metavar="TOKEN")
+    replay.add_argument("--full", action="store_true", help="show every step of the interleaving")
+    _add_output(replay)
+    replay.set_defaults(func=_cmd_replay)
     return parser
 
 
@@ -217,6 +270,26 @@ def _cmd_stress(args: argparse.Namespace) -> int:
         "timeout": args.timeout,
     }
     return _run_engine(args, "stress", overrides)
+
+
+def _cmd_explore(args: argparse.Namespace) -> int:
+    overrides = {
+        "strategy": args.strategy,
+        "budget": args.budget,
+        "bound": args.bound,
+        "threads": args.threads,
+        "seed": args.seed,
+    }
+    return _run_engine(args, "explore", overrides)
+
+
+def _cmd_replay(args: argparse.Namespace) -> int:
+    run = replay_token(args.token)
+    if args.json:
+        _emit_json({"command": "replay", "ok": not run.result.failed, "results": [run.to_dict()]})
+    else:
+        render_result(make_console(), run.result, full=args.full)
+    return 1 if run.result.failed else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -181,12 +181,15 @@ class Result:
         if failures:
             self.failing_runs.append(run)
         for failure in failures:
-            for group in self.failures:
-                if group.failure.key == failure.key:
-                    group.count += 1
-                    break
-            else:
-                self.failures.append(FailureGroup(failure, 1, run))
+            self.add_failure(failure, run)
+
+    def add_failure(self, failure: Failure, run: int) -> None:
+        """Count one failure seen in ``run`` under its group."""
+        for group in self.failures:
+            if group.failure.key == failure.key:
+                group.count += 1
+                return
+        self.failures.append(FailureGroup(failure, 1, run))
 
     # -- reading ----------------------------------------------------------
     @property
@@ -262,6 +265,14 @@ def format_result(result: Result) -> str:
         lines.append(f"[{f.kind}] x{group.count}{where}: {f.message}")
         if f.details:
             lines.extend("    " + line for line in f.details.rstrip().splitlines())
+    for name, section in result.sections.items():
+        render = getattr(section, "render_text", None)
+        if callable(render):
+            lines.append("")
+            lines.append(render())
+        elif isinstance(section, str):
+            lines.append("")
+            lines.append(f"{name}: {section}")
     if result.schedule:
         lines.append("")
         lines.append(f"replay token: {result.schedule}")

@@ -13,16 +13,14 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from harness.errors import UnknownScenarioError, UsageError
+from harness.explore import explore, replay
+from harness.explore.schedule import decode
 from harness.outcome import Result, Verdict
-from harness.scenario import CAUGHT, Scenario, Variant
+from harness.scenario import CAUGHT, Scenario, Variant, resolve
 from harness.stress import stress
 
-__all__ = ["ENGINE_SETTINGS", "VariantRun", "run_variant", "run_variants"]
-
-#: The settings each engine accepts from a variant or the command line.
-ENGINE_SETTINGS: dict[str, tuple[str, ...]] = {
-    "stress": ("runs", "seconds", "noise", "timeout", "seed", "threads"),
-}
+__all__ = ["VariantRun", "replay_token", "run_variant", "run_variants"]
 
 ProgressFactory = Callable[[Scenario, Variant], Any]
 
@@ -108,21 +106,60 @@ def run_variant(
     def setup() -> Any:
         return variant.setup(threads)
 
-    if engine != "stress":
+    common: dict[str, Any] = {
+        "observe": variant.observe,
+        "teardown": variant.teardown,
+        "progress": progress,
+        "target": target,
+    }
+    if engine == "stress":
+        result = stress(
+            setup,
+            variant.actors,
+            variant.check,
+            stop_on_failure=judged and variant.expect == CAUGHT,
+            **common,
+            **settings,
+        )
+    elif engine == "explore":
+        result = explore(
+            setup, variant.actors, variant.check, target_threads=threads, **common, **settings
+        )
+    else:
         raise ValueError(f"unknown engine {engine!r}")
-    result = stress(
+    result.settings["threads"] = threads
+    return VariantRun(scenario, variant, engine, result)
+
+
+def replay_token(token: str) -> VariantRun:
+    """Replay a token recorded on a catalogue variant (``harness replay TOKEN``)."""
+    schedule = decode(token)
+    schedule.check_interpreter()
+    if not schedule.target:
+        raise UsageError(
+            "this token was recorded through the Python API: replay it with "
+            "harness.replay(token, setup, actors, check)"
+        )
+    try:
+        ((scenario, variant),) = resolve(schedule.target)
+    except (UnknownScenarioError, ValueError) as exc:
+        raise UsageError(f"the token's scenario is not in this catalogue: {exc}") from None
+    threads = scenario.thread_count(schedule.threads)
+
+    def setup() -> Any:
+        return variant.setup(threads)
+
+    result = replay(
+        token,
         setup,
         variant.actors,
         variant.check,
         observe=variant.observe,
         teardown=variant.teardown,
-        stop_on_failure=judged and variant.expect == CAUGHT,
-        progress=progress,
-        target=target,
-        **settings,
+        target=schedule.target,
     )
     result.settings["threads"] = threads
-    return VariantRun(scenario, variant, engine, result)
+    return VariantRun(scenario, variant, "explore", result)
 
 
 def run_variants(

@@ -25,6 +25,8 @@ def test_public_surface_is_stable():
         "Variant",
         "Verdict",
         "catalogue",
+        "explore",
+        "replay",
         "stress",
     }
     assert set(harness.__all__) == expected

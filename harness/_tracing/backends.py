@@ -17,6 +17,7 @@ must be called *before* the function to be traced is entered.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 import threading
@@ -57,7 +58,7 @@ def _resolve(table: dict[int, Point], point: Point, frame: FrameType) -> Point |
     if is_constant_binding(frame, point):
         table.pop(point.offset, None)
         return None
-    resolved = Point(point.offset, point.kind, point.op, point.target, point.line, False)
+    resolved = dataclasses.replace(point, resolve=False)
     table[point.offset] = resolved
     return resolved
 

@@ -78,8 +78,11 @@ class CodeFilter:
         return verdict
 
     def _judge(self, filename: str) -> bool:
-        if filename.startswith("<frozen") or filename.startswith("<built-in"):
-            return False
+        if filename.startswith("<"):
+            # Pseudo-files: frozen modules, and code that libraries generate
+            # with exec (dataclass and namedtuple methods are "<string>").
+            # Interactive input and doctests are the user's own code.
+            return filename.startswith(("<stdin>", "<doctest"))
         path = os.path.normcase(os.path.abspath(filename))
         if self._only is not None:
             return any(path.startswith(p) for p in self._only)

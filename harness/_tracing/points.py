@@ -60,6 +60,7 @@ class Point:
     op: str
     target: str
     line: int | None
+    file: str = ""
     #: True for global and cell reads, whose binding is checked on first use.
     resolve: bool = False
 
@@ -119,7 +120,13 @@ def points_of(code: CodeType) -> dict[int, Point]:
             if found is not None:
                 kind, target, resolve = found
                 table[ins.offset] = Point(
-                    ins.offset, kind, ins.opname, target, lines.get(ins.offset), resolve
+                    ins.offset,
+                    kind,
+                    ins.opname,
+                    target,
+                    lines.get(ins.offset),
+                    code.co_filename,
+                    resolve,
                 )
         _cache[code] = table
     return table

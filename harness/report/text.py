@@ -40,7 +40,7 @@ def _bar(share: float, width: int = 20) -> str:
     return "█" * filled + "·" * (width - filled)
 
 
-def render_result(console: Console, result: Result) -> None:
+def render_result(console: Console, result: Result, full: bool = False) -> None:
     """One engine call: verdict line, outcome histogram, distinct failures."""
     unit = "schedules" if result.engine == "explore" else "runs"
     name = f"{result.target}  " if result.target else ""
@@ -94,15 +94,19 @@ def render_result(console: Console, result: Result) -> None:
     hidden = len(result.failures) - MAX_GROUPS_SHOWN
     if hidden > 0:
         console.print(f"\n... and {hidden} more distinct failures (use --json for all)")
-    for section in result.sections.values():
+    for name, section in result.sections.items():
         text = getattr(section, "render_text", None)
         if callable(text):
             console.print()
-            console.print(text())
+            console.print(Text(text(width=console.width, full=full)))
+        elif isinstance(section, str):
+            console.print()
+            console.print(Text(f"{name}: {section}", style="bold" if name == "verified" else ""))
     if result.schedule:
+        # Never wrapped: the token must stay copyable.
         console.print()
-        console.print(Text(f"replay token: {result.schedule}", style="bold"))
-        console.print(f"replay with:  harness replay {result.schedule}")
+        console.print(Text(f"replay token: {result.schedule}", style="bold"), soft_wrap=True)
+        console.print(f"replay with:  harness replay {result.schedule}", soft_wrap=True)
 
 
 def render_catalogue(console: Console, runs: Iterable[Any], engine: str) -> None:

@@ -26,6 +26,7 @@ __all__ = [
     "Runtime",
     "aborted",
     "clock",
+    "clock_users",
     "creation_site",
     "managed",
     "real_wait",
@@ -60,6 +61,10 @@ class Runtime(Protocol):
 #: ident -> record of the explore runtime, for threads run by the scheduler. A
 #: record has ``.runtime`` (a :class:`Runtime`).
 _managed: dict[int, Any] = {}
+
+#: ident -> runtime, for threads that are not run by the scheduler but must read
+#: its virtual clock (the thread that runs an execution's setup and check).
+clock_users: dict[int, Any] = {}
 
 #: Threads whose instrumented waits must raise RunAborted (an abandoned run).
 aborted: set[int] = set()

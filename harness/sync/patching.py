@@ -26,12 +26,13 @@ from types import ModuleType
 from typing import Any
 
 from harness._tracing.codefilter import CodeFilter
-from harness.sync import primitives, queues
+from harness.sync import _state, primitives, queues
 from harness.sync._state import managed
 
 __all__ = ["Patcher", "install_primitives", "install_virtual_time", "patched"]
 
 _MISSING = object()
+_get_ident = _thread.get_ident
 
 
 class Patcher:
@@ -84,7 +85,7 @@ def _original_objects() -> dict[int, Any]:
 
 def _module_is_under_test(module: ModuleType, code_filter: CodeFilter) -> bool:
     filename = getattr(module, "__file__", None)
-    return bool(filename) and code_filter.covers_file(filename)
+    return isinstance(filename, str) and code_filter.covers_file(filename)
 
 
 def _replacement_lock(value: Any, module: ModuleType, name: str) -> Any:
@@ -106,7 +107,7 @@ def install_primitives(patcher: Patcher, code_filter: CodeFilter | None = None) 
     futures_thread = sys.modules.get("concurrent.futures.thread")
     if futures_thread is not None:
         lock = getattr(futures_thread, "_global_shutdown_lock", None)
-        if isinstance(lock, _REAL_LOCK_TYPES) and not lock.locked():
+        if isinstance(lock, _REAL_LOCK_TYPES) and not _is_held(lock):
             patcher.set(futures_thread, "_global_shutdown_lock", primitives.Lock())
 
     if code_filter is None:
@@ -116,9 +117,9 @@ def install_primitives(patcher: Patcher, code_filter: CodeFilter | None = None) 
             continue
         namespace = vars(module)
         for name, value in list(namespace.items()):
-            replacement = originals.get(id(value))
-            if replacement is not None:
-                patcher.set(module, name, replacement)
+            found = originals.get(id(value))
+            if found is not None:
+                patcher.set(module, name, found)
             elif isinstance(value, _REAL_LOCK_TYPES) and not _is_held(value):
                 patcher.set(module, name, _replacement_lock(value, module, name))
 
@@ -143,12 +144,21 @@ _real_time = time.time
 _real_perf_counter = time.perf_counter
 
 
+def _clock_runtime() -> Any:
+    """The exploration runtime whose virtual clock the calling thread reads, if any."""
+    ident = _get_ident()
+    record = _state._managed.get(ident)
+    if record is not None:
+        return record.runtime
+    return _state.clock_users.get(ident)
+
+
 def _virtual(real: Callable[[], float], offset: Callable[[Any], float]) -> Callable[[], float]:
     def now() -> float:
-        record = managed()
-        if record is None:
+        runtime = _clock_runtime()
+        if runtime is None:
             return real()
-        return float(record.runtime.now() + offset(record.runtime))
+        return float(runtime.now() + offset(runtime))
 
     now.__name__ = real.__name__
     now.__doc__ = real.__doc__
@@ -167,10 +177,14 @@ def sleep(seconds: float) -> None:
     if seconds < 0:
         raise ValueError("sleep length must be non-negative")
     record = managed()
-    if record is None:
-        _real_sleep(seconds)
-    else:
+    if record is not None:
         record.runtime.sleep(record, seconds)
+        return
+    runtime = _state.clock_users.get(_get_ident())
+    if runtime is not None:
+        runtime.clock += seconds  # setup or check sleeping: time passes, instantly
+    else:
+        _real_sleep(seconds)
 
 
 def install_virtual_time(patcher: Patcher, code_filter: CodeFilter | None = None) -> None:

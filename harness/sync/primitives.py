@@ -277,7 +277,7 @@ class Condition:
             if method is not None:
                 setattr(self, name, method)
         if not hasattr(lock, "_is_owned") and hasattr(lock, "locked"):
-            self._is_owned = lock.locked
+            self._is_owned = lock.locked  # type: ignore[method-assign]
         self._waiters: deque[_Waiter] = deque()
         self._created = creation_site()
 
@@ -290,8 +290,9 @@ class Condition:
     def __repr__(self) -> str:
         return f"<Condition({self._lock}, {len(self._waiters)})>"
 
-    def _release_save(self) -> None:
+    def _release_save(self) -> Any:
         self._lock.release()
+        return None
 
     def _acquire_restore(self, state: Any) -> None:
         self._lock.acquire()

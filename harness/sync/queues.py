@@ -23,7 +23,7 @@ __all__ = ["SimpleQueue"]
 class SimpleQueue:
     """``queue.SimpleQueue``: an unbounded FIFO queue."""
 
-    __class_getitem__ = classmethod(types.GenericAlias)
+    __class_getitem__: Any = classmethod(types.GenericAlias)
 
     def __init__(self) -> None:
         self._items: deque[Any] = deque()

@@ -1,0 +1,257 @@
+"""``harness.explore`` and ``harness.replay``: the controlled-exploration engine.
+
+Each call patches the threading primitives, time and thread start/join once,
+then runs executions one after another, each under a schedule the strategy
+picks, until one fails (or the budget runs out, or a bounded search is
+exhausted). A failing schedule is shrunk, replayed once more with full
+recording, and reported with its interleaving and a replay token.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from harness import _validate
+from harness._abort import RunAborted
+from harness._program import Program
+from harness._tracing import CodeFilter, make_backend
+from harness.errors import UsageError
+from harness.explore import schedule as tokens
+from harness.explore.interleaving import Interleaving
+from harness.explore.runtime import Execution, Runtime
+from harness.explore.shrink import shrink
+from harness.explore.strategies import STRATEGIES, Guided, make_strategy
+from harness.explore.threads import install_thread_patches
+from harness.outcome import Result, Verdict
+from harness.sync.patching import Patcher, install_primitives, install_virtual_time
+
+__all__ = ["DEFAULT_BUDGET", "DEFAULT_STRATEGY", "explore", "replay"]
+
+DEFAULT_BUDGET = 1000
+DEFAULT_STRATEGY = "pct"
+MAX_BUDGET = 10_000_000
+DEFAULT_MAX_STEPS = 100_000
+
+_perf_counter = time.perf_counter
+Progress = Callable[[int, "int | None", float], None]
+
+
+def explore(
+    setup: Callable[[], Any],
+    actors: Callable[[Any], Sequence[Callable[[], object]]],
+    check: Callable[[Any], object] | None = None,
+    *,
+    strategy: str = DEFAULT_STRATEGY,
+    budget: int = DEFAULT_BUDGET,
+    seed: int = 0,
+    threads: int | None = None,
+    observe: Callable[[Any], object] | None = None,
+    teardown: Callable[[Any], object] | None = None,
+    bound: int = 2,
+    depth: int = 3,
+    max_steps: int = DEFAULT_MAX_STEPS,
+    timeout: float = 10.0,
+    stop_on_failure: bool = True,
+    shrink_failures: bool = True,
+    progress: Progress | None = None,
+    target: str | None = None,
+    target_threads: int | None = None,
+    code_filter: CodeFilter | None = None,
+) -> Result:
+    """Explore interleavings of ``actors`` deterministically, one thread at a time.
+
+    Only one thread runs at a time; before each access to shared state and each
+    operation on a lock, condition, event, semaphore, barrier, queue or thread,
+    ``strategy`` (``random``, ``pct`` or ``dfs``) picks who runs next. ``budget``
+    bounds the number of executions (schedules). ``dfs`` searches every schedule
+    with at most ``bound`` preemptions and says so when it has covered them all.
+    ``time.sleep`` and timeouts run on a virtual clock. Deadlocks are reported as
+    soon as no thread can run; an execution longer than ``max_steps`` decisions
+    is a livelock. A failure is shrunk and comes with a replay token
+    (``result.schedule``). ``target`` and ``target_threads`` label the result and
+    the token (the catalogue sets them, so that ``harness replay`` knows what to
+    run).
+    """
+    program = Program.from_user(setup, actors, check, observe, threads, teardown)
+    _validate.count("budget", budget, MAX_BUDGET)
+    _validate.seed(seed)
+    if strategy not in STRATEGIES:
+        raise UsageError(f"unknown strategy {strategy!r}; expected one of {', '.join(STRATEGIES)}")
+    _validate.count("bound", bound + 1, 11)  # 0..10
+    _validate.count("depth", depth, 10)
+    _validate.count("max_steps", max_steps, 100_000_000)
+    _validate.positive_seconds("timeout", timeout)
+    _validate.callable_or_none("progress", progress)
+    chosen = make_strategy(strategy, seed, bound=bound, depth=depth)
+    session = _Session(program, code_filter, max_steps, timeout)
+    result = Result(engine="explore", seed=seed, target=target)
+    result.settings = {
+        "strategy": strategy,
+        "budget": budget,
+        "threads": threads,
+        "max_steps": max_steps,
+        "backend": session.backend.name,
+        **chosen.describe(),
+    }
+    started = _perf_counter()
+    with session:
+        failing: Execution | None = None
+        for index in range(budget):
+            if not chosen.new_execution():
+                break
+            execution = session.runtime.run_execution(chosen)
+            verdict = Verdict.FORBIDDEN if execution.failed else Verdict.ACCEPTABLE
+            result.histogram.add(execution.outcome, verdict, index)
+            result.runs = index + 1
+            if execution.failed and failing is None:
+                failing = execution
+                result.failing_runs.append(index)
+            elif execution.failed:
+                result.failing_runs.append(index)
+            if progress is not None:
+                progress(index + 1, budget, _perf_counter() - started)
+            if execution.end == "hang" or (execution.failed and stop_on_failure):
+                break
+        if failing is not None:
+            session.report(result, failing, shrink_failures, target, target_threads or threads)
+        elif chosen.exhausted:
+            result.sections["verified"] = (
+                f"all {result.runs} schedules with <= {bound} preemptions hold"
+            )
+        if session.runtime.abandoned:
+            result.settings["abandoned_threads"] = session.runtime.abandoned
+    result.duration = _perf_counter() - started
+    return result
+
+
+def replay(
+    token: str,
+    setup: Callable[[], Any],
+    actors: Callable[[Any], Sequence[Callable[[], object]]],
+    check: Callable[[Any], object] | None = None,
+    *,
+    threads: int | None = None,
+    observe: Callable[[Any], object] | None = None,
+    teardown: Callable[[Any], object] | None = None,
+    max_steps: int = DEFAULT_MAX_STEPS,
+    timeout: float = 10.0,
+    target: str | None = None,
+    code_filter: CodeFilter | None = None,
+) -> Result:
+    """Run the one schedule a replay token describes, and report it in full."""
+    schedule = tokens.decode(token)
+    schedule.check_interpreter()
+    if threads is None and schedule.target is None:
+        threads = schedule.threads  # recorded through the API with threads=N
+    program = Program.from_user(setup, actors, check, observe, threads, teardown)
+    session = _Session(program, code_filter, max_steps, timeout)
+    result = Result(engine="explore", seed=0, target=target or schedule.target)
+    result.settings = {"strategy": "replay", "threads": threads, "backend": session.backend.name}
+    started = _perf_counter()
+    with session:
+        guide = Guided(schedule.deviations)
+        guide.new_execution()
+        execution = session.runtime.run_execution(guide, record=True)
+        verdict = Verdict.FORBIDDEN if execution.failed else Verdict.ACCEPTABLE
+        result.histogram.add(execution.outcome, verdict, 0)
+        result.runs = 1
+        if execution.failed:
+            result.failing_runs.append(0)
+        session.describe(result, execution, token)
+        if guide.missed:
+            result.sections["divergence"] = (
+                f"{guide.missed} recorded decisions could not be taken: the program no longer "
+                "behaves as when the token was recorded"
+            )
+    result.duration = _perf_counter() - started
+    return result
+
+
+class _Session:
+    """One engine call's patches, tracing backend and runtime."""
+
+    def __init__(
+        self, program: Program, code_filter: CodeFilter | None, max_steps: int, timeout: float
+    ) -> None:
+        self.program = program
+        self.backend = make_backend(code_filter)
+        self.runtime = Runtime(program, self.backend, max_steps=max_steps, timeout=timeout)
+        self._patcher = Patcher()
+
+    def __enter__(self) -> _Session:
+        try:
+            install_primitives(self._patcher, self.backend.filter)  # type: ignore[attr-defined]
+            install_virtual_time(self._patcher, self.backend.filter)  # type: ignore[attr-defined]
+            install_thread_patches(self._patcher, self._excepthook)
+            self.backend.start()
+        except BaseException:
+            self._patcher.restore()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self.backend.stop()
+        finally:
+            self._patcher.restore()
+
+    def _excepthook(self, args: Any) -> None:
+        """Uncaught exceptions of threads: managed ones are failures of the execution."""
+        if isinstance(args.exc_value, RunAborted):
+            return  # an aborted thread unwinding, not a failure
+        if args.thread is not None and self.runtime.record_of(args.thread) is not None:
+            self.runtime.thread_exception(args.thread, args.exc_value)
+        else:
+            threading.__excepthook__(args)
+
+    def run_guided(
+        self, deviations: Sequence[tuple[int, int, int]], record: bool = False
+    ) -> Execution:
+        guide = Guided(deviations)
+        guide.new_execution()
+        return self.runtime.run_execution(guide, record=record)
+
+    def report(
+        self,
+        result: Result,
+        failing: Execution,
+        shrink_it: bool,
+        target: str | None,
+        threads: int | None,
+    ) -> None:
+        """Shrink the failing schedule, replay it with recording, and describe it."""
+        original = (failing.preemptions, failing.steps)
+        best = failing
+        tries = 0
+        if shrink_it:
+            best, tries = shrink(self.run_guided, failing)
+        deviations = [(t, s, c) for t, s, c, _ in best.deviations]
+        final = self.run_guided(deviations, record=True)
+        if not final.failed or final.failures[0].key != failing.failures[0].key:
+            # Not reproducible under replay: report what the search saw.
+            final = failing
+            result.sections["warning"] = (
+                "the failing schedule did not fail again when replayed; the program "
+                "may depend on something the harness does not control"
+            )
+        here, magic = tokens.interpreter()
+        token = tokens.encode(tokens.Schedule(tuple(deviations), target, threads, here, magic))
+        result.sections["shrink"] = {
+            "from": {"preemptions": original[0], "steps": original[1]},
+            "to": {"preemptions": final.preemptions, "steps": final.steps},
+            "executions": tries,
+        }
+        self.describe(result, final, token)
+
+    def describe(self, result: Result, execution: Execution, token: str) -> None:
+        run = result.failing_runs[0] if result.failing_runs else 0
+        for failure in execution.failures:
+            result.add_failure(failure, run)
+        result.schedule = token if execution.failed else None
+        if execution.trace is not None:
+            result.sections["interleaving"] = Interleaving(
+                execution.trace, execution.threads, execution.preemptions
+            )

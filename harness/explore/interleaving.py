@@ -1,0 +1,214 @@
+"""A recorded execution as lanes: one column per thread, in the order things happened.
+
+Consecutive steps of one thread on one source line make one row. Accesses that
+conflict (two threads touch the same name, at least one writes, and the other
+thread's access falls between two accesses of the first) are marked with ``*``:
+in a lost update that is the read, the other thread's write, and the stale write.
+"""
+
+from __future__ import annotations
+
+import itertools
+import linecache
+import os
+import textwrap
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.explore.runtime import Step
+
+__all__ = ["Interleaving"]
+
+_DATA = ("read", "write", "call")
+_MAX_SEGMENT_ROWS = 10
+
+
+@dataclass
+class _Row:
+    thread: int
+    file: str | None
+    line: int | None
+    actions: list[str] = field(default_factory=list)
+    offset: int | None = None
+    conflict: bool = False
+
+    def source(self) -> str:
+        if not self.file or not self.line:
+            return ""
+        return linecache.getline(self.file, self.line).strip()
+
+
+def _conflicts(steps: list[Step]) -> set[int]:
+    """Indices of steps that take part in an interleaved conflicting access.
+
+    For two successive accesses ``a`` and ``c`` of one thread to a name, the
+    accesses of other threads in between that conflict with ``a`` or ``c`` (one
+    of the two writes) are the race; ``a``, ``c`` and the first and last of those
+    are marked. In a lost update: the first read, the other thread's writes, the
+    stale write.
+    """
+    by_target: dict[str, list[int]] = {}
+    for i, step in enumerate(steps):
+        if step.kind in ("read", "write") and step.label not in ("()", "[]"):
+            by_target.setdefault(step.label, []).append(i)
+    marked: set[int] = set()
+    for indices in by_target.values():
+        threads = {steps[i].thread for i in indices}
+        if len(threads) < 2:
+            continue
+        for thread in threads:
+            own = [i for i in indices if steps[i].thread == thread]
+            for a, c in itertools.pairwise(own):
+                racing = []
+                for b in indices:
+                    if not a < b < c or steps[b].thread == thread:
+                        continue
+                    hits = [x for x in (a, c) if "write" in (steps[x].kind, steps[b].kind)]
+                    if hits:
+                        racing.append(b)
+                        marked.update(hits)
+                if racing:
+                    marked.update((racing[0], racing[-1]))
+    return marked
+
+
+class Interleaving:
+    """The steps of one execution, ready to print as lanes or to serialize."""
+
+    def __init__(self, steps: list[Step], threads: list[str], preemptions: int) -> None:
+        self.steps = steps
+        self.threads = threads
+        self.preemptions = preemptions
+        self.conflicts = _conflicts(steps)
+
+    def rows(self) -> list[_Row]:
+        rows: list[_Row] = []
+        for i, step in enumerate(self.steps):
+            if step.kind in _DATA:
+                action = "call" if step.kind == "call" else f"{step.kind} {step.label}"
+            elif step.kind == "end":
+                action = "ends"
+            elif step.kind == "block":
+                action = f"blocks ({step.label})"
+            else:
+                action = f"{step.kind} {step.label}".strip()
+            last = rows[-1] if rows else None
+            same_line = last is not None and (last.thread, last.file, last.line) == (
+                step.thread,
+                step.file,
+                step.line,
+            )
+            # An offset that does not move forward is the line running again (a loop).
+            forward = (
+                step.offset is None
+                or last is None
+                or last.offset is None
+                or (step.offset > last.offset)
+            )
+            if same_line and forward and last is not None:
+                row = last
+            else:
+                row = _Row(step.thread, step.file, step.line)
+                rows.append(row)
+            if step.offset is not None:
+                row.offset = step.offset
+            if i in self.conflicts:
+                action = "*" + action
+                row.conflict = True
+            row.actions.append(action)
+        return rows
+
+    def _segments(self, rows: list[_Row], full: bool) -> list[list[_Row | str]]:
+        segments: list[list[_Row | str]] = []
+        current: list[_Row] = []
+        for row in rows:
+            if current and current[-1].thread != row.thread:
+                segments.append(self._shorten(current, full))
+                current = []
+            current.append(row)
+        if current:
+            segments.append(self._shorten(current, full))
+        return segments
+
+    @staticmethod
+    def _shorten(rows: list[_Row], full: bool) -> list[_Row | str]:
+        if full or len(rows) <= _MAX_SEGMENT_ROWS:
+            return list(rows)
+        keep = set(range(3)) | set(range(len(rows) - 3, len(rows)))
+        keep |= {i for i, row in enumerate(rows) if row.conflict}
+        shown: list[_Row | str] = []
+        skipped = 0
+        for i, row in enumerate(rows):
+            if i in keep:
+                if skipped:
+                    shown.append(f"... {skipped} more rows ...")
+                    skipped = 0
+                shown.append(row)
+            else:
+                skipped += 1
+        return shown
+
+    def render_text(self, width: int = 110, full: bool = False) -> str:
+        """The lanes as plain text, ``width`` columns wide.
+
+        One column per thread holds the line number and what the thread did
+        there; the source of that line is shown once, in the last column.
+        """
+        n = max(len(self.threads), 1)
+        lane = max(min(34, (width - 30) // n), 18)
+        source_width = max(width - (lane + 3) * n, 20)
+        rows = self.rows()
+        show_file = len({row.file for row in rows if row.file}) > 1
+        header = " │ ".join(name.ljust(lane) for name in self.threads) + " │ source"
+        lines = [
+            f"interleaving: {len(self.steps)} steps, {self.preemptions} preemption"
+            f"{'s' if self.preemptions != 1 else ''}; * marks conflicting accesses",
+            header,
+            "─" * min(len(header) + source_width - 6, width),
+        ]
+        for segment in self._segments(rows, full):
+            for item in segment:
+                if isinstance(item, str):
+                    thread = next(r.thread for r in segment if isinstance(r, _Row))
+                    lines.append(self._line(n, lane, thread, [item], ""))
+                    continue
+                where = f"{item.line:>4} " if item.line else "     "
+                texts = textwrap.wrap(
+                    where + ", ".join(item.actions), lane, subsequent_indent="     "
+                ) or [where]
+                source = item.source()
+                if show_file and item.file and item.line:
+                    source = f"{os.path.basename(item.file)}:{item.line}  {source}"
+                lines.append(
+                    self._line(n, lane, item.thread, texts[:1], _fit(source, source_width))
+                )
+                for more in texts[1:]:
+                    lines.append(self._line(n, lane, item.thread, [more], ""))
+        return "\n".join(line.rstrip() for line in lines)
+
+    @staticmethod
+    def _line(n: int, lane: int, thread: int, texts: list[str], source: str) -> str:
+        cells = [" " * lane] * n
+        cells[thread] = _fit(texts[0], lane).ljust(lane)
+        return " │ ".join(cells) + " │ " + source
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "threads": list(self.threads),
+            "preemptions": self.preemptions,
+            "steps": [
+                {
+                    "thread": s.thread,
+                    "kind": s.kind,
+                    "label": s.label,
+                    "file": s.file,
+                    "line": s.line,
+                    "conflict": i in self.conflicts,
+                }
+                for i, s in enumerate(self.steps)
+            ],
+        }
+
+
+def _fit(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"

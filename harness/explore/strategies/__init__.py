@@ -1,0 +1,37 @@
+"""Scheduling strategies: random walk, PCT, bounded DFS, and guided replay."""
+
+from __future__ import annotations
+
+from harness.errors import UsageError
+from harness.explore.strategies.base import Choice, Strategy, fire, run
+from harness.explore.strategies.dfs import DFS, NondeterminismError
+from harness.explore.strategies.guided import Guided
+from harness.explore.strategies.pct import PCT
+from harness.explore.strategies.random_walk import RandomWalk
+
+__all__ = [
+    "DFS",
+    "PCT",
+    "STRATEGIES",
+    "Choice",
+    "Guided",
+    "NondeterminismError",
+    "RandomWalk",
+    "Strategy",
+    "fire",
+    "make_strategy",
+    "run",
+]
+
+STRATEGIES = ("random", "pct", "dfs")
+
+
+def make_strategy(name: str, seed: int, *, bound: int = 2, depth: int = 3) -> Strategy:
+    """The strategy called ``name``, seeded with ``seed``."""
+    if name == "random":
+        return RandomWalk(seed)
+    if name == "pct":
+        return PCT(seed, depth=depth)
+    if name == "dfs":
+        return DFS(bound)
+    raise UsageError(f"unknown strategy {name!r}; expected one of {', '.join(STRATEGIES)}")

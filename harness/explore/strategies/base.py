@@ -1,0 +1,106 @@
+"""What every scheduling strategy implements, and the choice it is asked to make.
+
+A decision is encoded as one integer: ``2*i`` runs thread ``i``; ``2*i + 1`` makes
+thread ``i``'s timed wait time out now (the virtual clock jumps to its deadline).
+Threads are numbered in creation order, actors first, so the numbers mean the
+same thing in every execution of the same program.
+"""
+
+from __future__ import annotations
+
+__all__ = ["Choice", "Strategy", "fire", "run"]
+
+
+def run(index: int) -> int:
+    """The code of "let thread ``index`` run"."""
+    return index * 2
+
+
+def fire(index: int) -> int:
+    """The code of "time out thread ``index``'s timed wait now"."""
+    return index * 2 + 1
+
+
+class Choice:
+    """The options at one decision. One instance is reused for every decision."""
+
+    __slots__ = (
+        "current",
+        "current_runnable",
+        "default",
+        "runnable",
+        "step",
+        "thread_step",
+        "timed",
+    )
+
+    def __init__(self) -> None:
+        #: Index of the thread that is deciding (it reached a point, blocked or
+        #: finished); -1 at the start of an execution.
+        self.current = -1
+        self.current_runnable = False
+        #: Indices of the threads that can run now, ascending.
+        self.runnable: tuple[int, ...] = ()
+        #: Blocked threads with a deadline, earliest deadline first.
+        self.timed: tuple[int, ...] = ()
+        #: The non-preemptive choice: keep running the current thread if it can
+        #: run, else the lowest-numbered runnable thread, else the earliest timeout.
+        self.default = 0
+        #: Decisions made so far in this execution, and by the current thread.
+        self.step = 0
+        self.thread_step = 0
+
+    def is_preemption(self, code: int) -> bool:
+        """Whether ``code`` starves a thread that could run.
+
+        That is switching away from a current thread that could go on, or making
+        a timeout fire early while some thread could run (it would have to be
+        kept off the processor for the whole timeout).
+        """
+        if code == self.default:
+            return False
+        return self.current_runnable or (code % 2 == 1 and bool(self.runnable))
+
+    def options(self) -> list[int]:
+        """Every legal code, the default first."""
+        codes = [self.default]
+        if self.runnable:
+            codes += [run(i) for i in self.runnable if run(i) != self.default]
+            codes += [fire(i) for i in self.timed]
+        else:
+            codes += [fire(i) for i in self.timed if fire(i) != self.default]
+        return codes
+
+
+class Strategy:
+    """Chooses who runs at each decision of each execution.
+
+    Subclasses override :meth:`choose`, and where they need to, the notification
+    methods. :meth:`new_execution` returns False when the strategy has nothing
+    left to explore (a bounded search that is exhausted).
+    """
+
+    name = "strategy"
+
+    def new_execution(self) -> bool:
+        return True
+
+    def choose(self, choice: Choice) -> int:
+        raise NotImplementedError
+
+    def on_thread(self, index: int) -> None:
+        """Thread ``index`` was created (actors at the start, others when started)."""
+
+    def on_yield(self, index: int) -> None:
+        """Thread ``index`` slept or timed out: it gave up the processor on purpose."""
+
+    def end_execution(self, steps: int, failed: bool) -> None:
+        """The execution ended after ``steps`` decisions."""
+
+    @property
+    def exhausted(self) -> bool:
+        """True when a bounded search has covered its whole space."""
+        return False
+
+    def describe(self) -> dict[str, object]:
+        return {"strategy": self.name}

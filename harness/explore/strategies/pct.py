@@ -1,0 +1,70 @@
+"""Probabilistic Concurrency Testing (PCT).
+
+Burckhardt, Kothari, Musuvathi, Nagarakatte: "A Randomized Scheduler with
+Probabilistic Guarantees of Finding Bugs", ASPLOS 2010. Every thread gets a random
+priority and the highest-priority thread that can run always runs. At ``depth - 1``
+change points, drawn at random among the execution's decisions, the running
+thread's priority drops below every initial priority. A bug of depth ``d`` (``d``
+ordering constraints) is found by one execution with probability at least
+``1 / (n * k**(d-1))`` for ``n`` threads and ``k`` decisions.
+
+Two adjustments for Python programs: a thread that sleeps or times out drops to
+the lowest priority (it yields, as a fair scheduler would let others run), so
+retry loops with back-off cannot starve the thread they wait for; and ``k`` is
+learnt from the executions seen so far.
+"""
+
+from __future__ import annotations
+
+import random
+
+from harness.explore.strategies.base import Choice, Strategy, run
+
+__all__ = ["PCT"]
+
+
+class PCT(Strategy):
+    name = "pct"
+
+    def __init__(self, seed: int, depth: int = 3, initial_steps: int = 64) -> None:
+        if depth < 1:
+            raise ValueError("PCT depth must be at least 1")
+        self.depth = depth
+        self._random = random.Random(f"harness-pct:{seed}")
+        self._steps_estimate = initial_steps
+        self._priority: dict[int, float] = {}
+        self._change_points: dict[int, int] = {}
+        self._lowest = 0.0
+
+    def new_execution(self) -> bool:
+        self._priority = {}
+        # Change point i lowers the running thread to priority i (1 .. depth-1),
+        # below every initial priority (>= depth).
+        points = self._random.sample(
+            range(1, self._steps_estimate + 1), min(self.depth - 1, self._steps_estimate)
+        )
+        self._change_points = {step: i + 1 for i, step in enumerate(sorted(points))}
+        self._lowest = 0.0
+        return True
+
+    def on_thread(self, index: int) -> None:
+        self._priority[index] = self.depth + self._random.random() * 1_000_000
+
+    def on_yield(self, index: int) -> None:
+        self._lowest -= 1.0
+        self._priority[index] = self._lowest
+
+    def choose(self, choice: Choice) -> int:
+        drop = self._change_points.get(choice.step)
+        if drop is not None and choice.current >= 0:
+            self._priority[choice.current] = float(drop)
+        if not choice.runnable:
+            return choice.default
+        priority = self._priority
+        return run(max(choice.runnable, key=lambda i: priority.get(i, 0.0)))
+
+    def end_execution(self, steps: int, failed: bool) -> None:
+        self._steps_estimate = max(self._steps_estimate, steps)
+
+    def describe(self) -> dict[str, object]:
+        return {"strategy": self.name, "depth": self.depth}
