@@ -5,8 +5,8 @@ seeds 001 and 003). The accept loop puts each connection in an unbounded
 ``Queue``; two workers take connections out and serve them. The article's
 workers loop ``while True: client = q.get(); if client != None: serve(client)``:
 
-* nothing can stop them. ``None``, which the test seems to expect, is skipped
-  and the worker goes straight back to ``get()``; the accept loop never ends
+* nothing can stop them. ``None``, which that ``if`` seems to anticipate as a
+  signal, is skipped and the worker goes straight back to ``get()``; the accept loop never ends
   either, and no thread is ever joined. Asked to shut down, the pool keeps
   running: that is what the check catches.
 * clients beyond the pool wait: with five clients and two workers, three sit in
@@ -24,8 +24,8 @@ The article says pooling is the efficient choice. Under the same load as
 ``thread_server`` (five clients that each keep their connection for ten messages
 a few milliseconds apart), the outcome shows each run's longest client wait and
 its throughput: with clients that hold their connection, two workers make the
-other three wait a whole session each, and thread-per-client serves everyone at
-once. Saving a thread start (tens of microseconds) does not pay for that.
+other three wait one or two whole sessions, and thread-per-client serves everyone
+at once. Saving a thread start, a fraction of a millisecond, does not pay for that.
 """
 
 from __future__ import annotations

@@ -16,6 +16,11 @@ each result for one message. Three things go wrong:
 * ``while True: accept()`` never ends: the server cannot be shut down, its
   listening socket stays open and nobody ever joins its threads.
 
+In each run five clients send ten messages each, a few milliseconds apart; an
+operator thread waits for them and then asks the server to shut down. The check
+wants every message read whole, exactly once, in order, and no thread or socket
+of the server left behind.
+
 The ``framed`` fix sends every message (and the greeting) as JSON behind a 4-byte
 length, so the reader knows where each one ends; the server's accept loop watches
 a stop ``Event`` between short ``accept`` timeouts, and ``shutdown()`` sets it,
@@ -53,8 +58,8 @@ from scenarios._net import (
     run_client,
 )
 
-#: Every run of every variant fails the same way or not at all: the 1,500-byte
-#: message cannot come out of one recv(1024), so one run catches the bug with
+#: The buggy variant fails every run: the 1,500-byte message cannot come out of
+#: one recv(1024), and its accept loop never stops, so one run catches it with
 #: certainty. 20 runs of 5 clients x 10 messages is what each fix must hold over.
 #: Noise is off: these bugs live in TCP and in the shutdown logic, not between
 #: two bytecodes, and tracing would only slow the sockets down.
