@@ -33,13 +33,21 @@ from harness._frames import format_exception, format_stack
 from harness._program import Program, describe_exception
 from harness._tracing import CodeFilter, make_backend
 from harness._tracing.noise import NoiseHook, thread_rng
+from harness.detect.waitfor import Waiter, describe_waits, find_cycle
 from harness.errors import UsageError
 from harness.outcome import Failure, Result, Verdict
+from harness.sync import _state
+from harness.sync.naming import Namer
+from harness.sync.patching import Patcher, install_primitives
 
 __all__ = ["DEFAULT_RUNS", "RunAborted", "stress"]
 
 DEFAULT_RUNS = 200
 MAX_RUNS = 10_000_000
+#: Seconds the threads the code under test started get to end after a run.
+LEAK_GRACE = 1.0
+#: Seconds the threads of a run get to unwind after they were aborted.
+ABORT_GRACE = 0.5
 
 _perf_counter = time.perf_counter  # the engine's own clock, never a patched one
 
@@ -139,16 +147,28 @@ class _Run:
         self.index = index
         self.failures: list[Failure] = []
         self.hooks: list[NoiseHook] = []
+        self.actors: list[threading.Thread] = []
+        #: Threads that the code under test started during the run.
+        self.spawned: list[threading.Thread] = []
         self.lock = _thread.allocate_lock()
-
-    def abort(self) -> None:
-        """Ask every thread of this run to unwind at its next scheduling point."""
-        for hook in self.hooks:
-            hook.aborted = True
+        self.aborted = False
 
     def add(self, failure: Failure) -> None:
         with self.lock:
             self.failures.append(failure)
+
+    def threads(self) -> list[threading.Thread]:
+        return [*self.actors, *self.spawned]
+
+    def abort(self) -> None:
+        """Ask every thread of this run to unwind at its next scheduling point
+        or instrumented wait."""
+        self.aborted = True
+        for hook in self.hooks:
+            hook.aborted = True
+        for thread in self.threads():
+            if thread.ident is not None:
+                _state.aborted.add(thread.ident)
 
 
 class _StressEngine:
@@ -191,11 +211,13 @@ class _StressEngine:
         }
         started = _perf_counter()
         old_interval = sys.getswitchinterval()
-        old_excepthook = threading.excepthook
-        threading.excepthook = self._excepthook
-        self.backend.start()
-        sys.setswitchinterval(switch_interval)
+        patcher = Patcher()
         try:
+            install_primitives(patcher, self.backend.filter)  # type: ignore[attr-defined]
+            patcher.set(threading.Thread, "start", self._thread_start())
+            patcher.set(threading, "excepthook", self._excepthook)
+            self.backend.start()
+            sys.setswitchinterval(switch_interval)
             index = 0
             while True:
                 elapsed = _perf_counter() - started
@@ -215,16 +237,55 @@ class _StressEngine:
         finally:
             sys.setswitchinterval(old_interval)
             self.backend.stop()
-            threading.excepthook = old_excepthook
+            patcher.restore()
             result.duration = _perf_counter() - started
         if self.abandoned:
             result.settings["abandoned_threads"] = self.abandoned
         return result
 
+    # -- threads the code under test starts ---------------------------------
+    def _thread_start(self) -> Callable[[threading.Thread], None]:
+        original = threading.Thread.start
+        engine = self
+
+        def start(thread: threading.Thread) -> None:
+            run = engine._run
+            # A Thread whose __init__ never ran is left to the original, which
+            # raises the standard RuntimeError.
+            initialized = getattr(thread, "_initialized", False)
+            if run is not None and initialized and thread not in run.actors:
+                engine._adopt(run, thread)
+            original(thread)
+
+        return start
+
+    def _adopt(self, run: _Run, thread: threading.Thread) -> None:
+        """Track a thread started during the run, and give it noise of its own."""
+        with run.lock:
+            run.spawned.append(thread)
+            index = len(run.actors) + len(run.spawned) - 1
+        if self.noise <= 0:
+            return
+        body = thread.run
+        hook = NoiseHook(thread_rng(self.seed, run.index, index), self.noise)
+        with run.lock:
+            run.hooks.append(hook)
+        if run.aborted:
+            hook.aborted = True
+
+        def run_with_noise() -> None:
+            self.backend.attach(hook)
+            try:
+                body()
+            finally:
+                self.backend.detach()
+
+        thread.run = run_with_noise  # type: ignore[method-assign]
+
     # -- one run ----------------------------------------------------------
     def _one_run(self, index: int) -> tuple[str, Verdict, list[Failure]]:
         program = self.program
-        run = self._run = _Run(index)
+        run = _Run(index)
         try:
             state = program.setup()
         except Exception as exc:
@@ -253,7 +314,7 @@ class _StressEngine:
             return f"actors raised {type(exc).__name__}", Verdict.FORBIDDEN, failures
 
         gate = _StartGate(len(callables))
-        workers = [
+        run.actors = [
             threading.Thread(
                 target=self._worker,
                 args=(run, gate, i, fn),
@@ -263,26 +324,31 @@ class _StressEngine:
             for i, fn in enumerate(callables)
         ]
         deadline = _perf_counter() + self.timeout
-        for worker in workers:
-            worker.start()
-        if gate.wait_for_all(deadline - _perf_counter()):
+        self._run = run
+        try:
+            for worker in run.actors:
+                worker.start()
+            if not gate.wait_for_all(deadline - _perf_counter()):
+                run.aborted = True  # some actor never arrived: release the others to exit
             gate.open()
-        for worker in workers:
-            worker.join(max(deadline - _perf_counter(), 0.0))
-        stuck = [w for w in workers if w.is_alive()]
-        if stuck:
-            run.add(self._hang(stuck, len(workers)))
-        else:
-            for failure in program.judge(state):
+            for worker in run.actors:
+                worker.join(max(deadline - _perf_counter(), 0.0))
+            stuck = [w for w in run.actors if w.is_alive()]
+            if stuck:
+                run.add(self._hang(run, state, len(run.actors)))
+            else:
+                for failure in program.judge(state):
+                    run.add(failure)
+            outcome = program.outcome(state, run.failures)
+            # Teardown before unwinding: closing a server's socket is what frees
+            # a thread stuck in accept().
+            for failure in program.tear_down(state):
                 run.add(failure)
-        outcome = program.outcome(state, run.failures)
-        # Teardown before unwinding: closing a server's socket is what frees a
-        # thread stuck in accept().
-        for failure in program.tear_down(state):
-            run.add(failure)
-        if stuck:
-            self._abort(run, stuck)
-        self._run = None
+            if not stuck:
+                self._check_leaks(run)
+        finally:
+            self._run = None
+            self._finish(run)
         failures = list(run.failures)
         verdict = Verdict.FORBIDDEN if failures else Verdict.ACCEPTABLE
         return outcome, verdict, failures
@@ -296,6 +362,8 @@ class _StressEngine:
             self.backend.attach(hook)
         try:
             gate.arrive_and_wait()
+            if run.aborted:
+                return
             fn()
         except RunAborted:
             pass
@@ -314,7 +382,6 @@ class _StressEngine:
 
     def _excepthook(self, args: Any) -> None:
         """Exceptions of threads that the code under test started itself."""
-        run = self._run
         if args.exc_type is RunAborted or args.exc_value is None:
             return
         failure = Failure(
@@ -323,23 +390,65 @@ class _StressEngine:
             format_exception(args.exc_value),
             args.thread.name if args.thread is not None else None,
         )
+        run = self._run
         if run is not None:
             run.add(failure)
+        else:
+            threading.__excepthook__(args)
 
-    def _hang(self, stuck: list[threading.Thread], total: int) -> Failure:
+    # -- hangs, deadlocks and leaks ----------------------------------------------
+    def _hang(self, run: _Run, state: Any, actors: int) -> Failure:
+        """A missed deadline: a deadlock when the waits form a cycle, else a hang."""
+        alive = [t for t in run.threads() if t.is_alive()]
+        names = {t.ident: t.name for t in run.threads() if t.ident is not None}
+        waiters = []
+        for thread in alive:
+            entry = _state.waiting_for.get(thread.ident) if thread.ident is not None else None
+            if entry is not None:
+                waiters.append(Waiter(thread.name, thread.ident, entry[0], entry[1]))
+        namer = Namer(state)
         frames = sys._current_frames()
-        parts = []
-        for thread in stuck:
-            ident = thread.ident
-            frame = frames.get(ident) if ident is not None else None
-            parts.append(f"{thread.name}:\n{format_stack(frame)}")
-        message = f"{len(stuck)} of {total} threads still running after {self.timeout:g}s"
-        return Failure("hang", message, "\n".join(parts))
+        thread_frames = [frames[t.ident] for t in alive if t.ident in frames]
+        summary, waits = describe_waits(
+            waiters, lambda obj: namer.name(obj, thread_frames), names.get
+        )
+        stacks = "\n".join(
+            f"{t.name}:\n{format_stack(frames.get(t.ident) if t.ident else None)}" for t in alive
+        )
+        stuck_actors = sum(1 for t in run.actors if t.is_alive())
+        details = f"{waits}\n{stacks}" if waits else stacks
+        if find_cycle(waiters):
+            return Failure("deadlock", summary, details)
+        message = f"{stuck_actors} of {actors} threads still running after {self.timeout:g}s"
+        return Failure("hang", message, details)
 
-    def _abort(self, run: _Run, stuck: list[threading.Thread]) -> None:
-        """Unwind what can be unwound; count the threads that stay stuck."""
-        run.abort()
-        grace = _perf_counter() + 0.5
-        for thread in stuck:
+    def _check_leaks(self, run: _Run) -> None:
+        """Threads of the code under test still alive after a short grace join."""
+        grace = _perf_counter() + LEAK_GRACE
+        for thread in run.spawned:
             thread.join(max(grace - _perf_counter(), 0.0))
-        self.abandoned += sum(1 for t in stuck if t.is_alive())
+        frames = sys._current_frames()
+        for thread in run.spawned:
+            if thread.is_alive():
+                daemon = " (daemon)" if thread.daemon else ""
+                run.add(
+                    Failure(
+                        "leak",
+                        f"thread {thread.name}{daemon} still alive after the run ended",
+                        format_stack(frames.get(thread.ident) if thread.ident else None),
+                        thread.name,
+                    )
+                )
+
+    def _finish(self, run: _Run) -> None:
+        """Unwind what is still running; count the threads that stay stuck."""
+        alive = [t for t in run.threads() if t.is_alive()]
+        if alive:
+            run.abort()
+            grace = _perf_counter() + ABORT_GRACE
+            for thread in alive:
+                thread.join(max(grace - _perf_counter(), 0.0))
+            self.abandoned += sum(1 for t in alive if t.is_alive())
+        for thread in run.threads():
+            if thread.ident is not None:
+                _state.aborted.discard(thread.ident)

@@ -78,7 +78,7 @@ def test_threads_option_repeats_actors_round_robin():
 
 
 @pytest.mark.timeout(30)
-def test_watchdog_reports_a_real_deadlock_as_a_hang_and_moves_on():
+def test_watchdog_reports_a_deadlock_with_its_cycle_and_moves_on():
     def setup():
         return {"a": threading.Lock(), "b": threading.Lock(), "both_hold_one": threading.Barrier(2)}
 
@@ -98,13 +98,34 @@ def test_watchdog_reports_a_real_deadlock_as_a_hang_and_moves_on():
     )
     elapsed = time.monotonic() - started
     assert result.runs == 3, "the harness must carry on after a hung run"
-    assert result.kind == "hang"
+    assert result.kind == "deadlock", str(result)
     assert len(result.failing_runs) == 3
     failure = result.failures[0].failure
-    assert "2 of 2 threads still running" in failure.message
+    assert "actor-0 waits for state['b'] held by actor-1" in failure.message, failure.message
+    assert "actor-1 waits for state['a'] held by actor-0" in failure.message
     assert "with state[second]" in failure.details, failure.details
-    assert "actor-0" in failure.details and "actor-1" in failure.details
+    assert "held by actor-1 since test_stress.py:" in failure.details
     assert elapsed < 15, f"three 0.5 s deadlines took {elapsed:.1f}s"
+    assert "abandoned_threads" not in result.settings, "instrumented locks let the threads unwind"
+
+
+@pytest.mark.timeout(30)
+def test_a_run_that_misses_its_deadline_without_a_cycle_is_a_hang():
+    def setup():
+        return threading.Event()
+
+    result = harness.stress(
+        setup,
+        lambda e: [lambda: e.wait()],
+        runs=1,
+        noise=0,
+        timeout=0.3,
+        teardown=lambda e: e.set(),
+    )
+    assert result.kind == "hang"
+    failure = result.failures[0].failure
+    assert "1 of 1 threads still running after 0.3s" in failure.message
+    assert "waits for state (Event)" in failure.details, failure.details
 
 
 def test_exceptions_of_every_thread_are_kept_with_tracebacks():

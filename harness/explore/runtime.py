@@ -35,6 +35,7 @@ from harness._abort import RunAborted
 from harness._frames import format_exception, format_stack
 from harness._program import Program, describe_exception
 from harness._tracing import Backend, Point
+from harness.detect.waitfor import Waiter, describe_waits
 from harness.explore.strategies import Choice, Strategy, fire, run
 from harness.outcome import Failure
 from harness.sync import _state
@@ -644,21 +645,6 @@ class Runtime:
             )
         )
 
-    def _report_leaks(self) -> None:
-        for t in self.threads:
-            if t.status == BLOCKED and not t.is_actor:
-                waiting = t.waiting
-                assert waiting is not None
-                daemon = " (daemon)" if t.thread is not None and t.thread.daemon else ""
-                self.execution.failures.append(
-                    Failure(
-                        "leak",
-                        f"thread {t.name}{daemon} still waiting after the actors finished",
-                        self._describe_wait(t),
-                        t.name,
-                    )
-                )
-
     def _abort_remaining(self) -> None:
         """Unwind every thread that has not finished; count those that will not."""
         self.aborting = True
@@ -680,89 +666,54 @@ class Runtime:
                 _state.aborted.discard(t.ident)
 
     # -- reports ------------------------------------------------------------------
-    def _describe_wait(self, t: ThreadRecord) -> str:
-        waiting = t.waiting
-        if waiting is None:
-            return f"{t.name}: running"
-        what = (
-            self.namer.describe(waiting.obj, waiting.kind)
-            if waiting.obj is not None
-            else waiting.kind
-        )
-        where = _site_text(waiting.site)
-        line = f"{t.name} waits for {what}{where}"
-        owner = getattr(waiting.obj, "_owner", None)
-        if waiting.kind == "lock" and owner is not None:
-            holder = self._record_by_ident(owner)
-            held_at = _site_text(getattr(waiting.obj, "_site", None), prefix=", acquired")
-            line += f"\n    held by {holder.name if holder else 'another thread'}{held_at}"
-        elif waiting.kind == "join" and isinstance(waiting.obj, threading.Thread):
-            line += f"\n    {waiting.obj.name} has not finished"
-        return line
+    def _frames(self) -> list[Any]:
+        """Current frames of the threads still in the execution (for naming locals)."""
+        frames = sys._current_frames()
+        return [frames[t.ident] for t in self.threads if t.ident in frames]
 
-    def _record_by_ident(self, ident: int) -> ThreadRecord | None:
-        for t in self.threads:
-            if t.ident == ident:
-                return t
-        return None
+    def _waiters(self, threads: list[ThreadRecord]) -> list[Waiter]:
+        return [
+            Waiter(t.name, t.ident, t.waiting.obj, t.waiting.site, t.waiting.kind)
+            for t in threads
+            if t.waiting is not None
+        ]
+
+    def _describe(self, threads: list[ThreadRecord]) -> tuple[str, str]:
+        frames = self._frames()
+        names = {t.ident: t.name for t in self.threads if t.ident is not None}
+        return describe_waits(
+            self._waiters(threads), lambda obj: self.namer.name(obj, frames), names.get
+        )
 
     def _deadlock_failure(self) -> Failure:
-        blocked = [t for t in self.threads if t.status == BLOCKED]
-        names = []
-        for t in blocked:
-            waiting = t.waiting
-            if waiting is not None and waiting.obj is not None:
-                names.append(self.namer.name(waiting.obj))
-        cycle = self._lock_cycle(blocked)
-        if cycle:
-            message = "deadlock: " + " -> ".join(cycle)
-        else:
-            message = f"deadlock: {len(blocked)} threads blocked, none can run"
-        details = "\n".join(self._describe_wait(t) for t in blocked)
-        return Failure("deadlock", message, details)
+        summary, details = self._describe([t for t in self.threads if t.status == BLOCKED])
+        if not summary.startswith("deadlock"):
+            summary = f"deadlock: {summary}"
+        return Failure("deadlock", summary, details)
 
-    def _lock_cycle(self, blocked: list[ThreadRecord]) -> list[str]:
-        """``T0 waits for lock_b held by T1 -> ...`` when the waits form a cycle."""
-        waits_on: dict[int, int] = {}
-        for t in blocked:
-            waiting = t.waiting
-            if waiting is None or waiting.kind != "lock":
-                continue
-            owner = getattr(waiting.obj, "_owner", None)
-            holder = self._record_by_ident(owner) if owner is not None else None
-            if holder is not None:
-                waits_on[t.index] = holder.index
-        for start in waits_on:
-            seen = [start]
-            node = waits_on.get(start)
-            while node is not None and node not in seen:
-                seen.append(node)
-                node = waits_on.get(node)
-            if node == start:
-                parts = []
-                for i in seen:
-                    t = self.threads[i]
-                    assert t.waiting is not None
-                    parts.append(f"{t.name} waits for {self.namer.name(t.waiting.obj)}")
-                return [*parts, self.threads[start].name]
-        return []
+    def _report_leaks(self) -> None:
+        for t in self.threads:
+            if t.status == BLOCKED and not t.is_actor:
+                daemon = " (daemon)" if t.thread is not None and t.thread.daemon else ""
+                self.execution.failures.append(
+                    Failure(
+                        "leak",
+                        f"thread {t.name}{daemon} still waiting after the actors finished",
+                        self._describe([t])[1],
+                        t.name,
+                    )
+                )
 
     def _positions(self, with_stacks: bool = False) -> str:
+        """Where every unfinished thread is: its wait, or its stack."""
         lines = []
         frames = sys._current_frames() if with_stacks else {}
+        blocked = [t for t in self.threads if t.status == BLOCKED]
+        if blocked:
+            lines.append(self._describe(blocked)[1])
         for t in self.threads:
-            if t.status == FINISHED:
-                continue
-            if t.status == BLOCKED:
-                lines.append(self._describe_wait(t))
-            else:
+            if t.status == RUNNABLE:
                 lines.append(f"{t.name}: running")
-            if with_stacks and t.ident is not None:
-                lines.append(format_stack(frames.get(t.ident)))
+            if with_stacks and t.status != FINISHED and t.ident is not None:
+                lines.append(f"{t.name}:\n{format_stack(frames.get(t.ident))}")
         return "\n".join(lines)
-
-
-def _site_text(site: tuple[str, int] | None, prefix: str = " at") -> str:
-    if not site:
-        return ""
-    return f"{prefix} {site[0]}:{site[1]}"

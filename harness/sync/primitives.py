@@ -280,6 +280,9 @@ class Condition:
             self._is_owned = lock.locked  # type: ignore[method-assign]
         self._waiters: deque[_Waiter] = deque()
         self._created = creation_site()
+        #: The Event, Semaphore or Barrier built on this condition, if any: the
+        #: name a report should use for a thread waiting here.
+        self._outer: object = None
 
     def __enter__(self) -> bool:
         return bool(self._lock.__enter__())
@@ -368,6 +371,7 @@ class Semaphore:
         if value < 0:
             raise ValueError("semaphore initial value must be >= 0")
         self._cond = Condition(Lock())
+        self._cond._outer = self
         self._value = value
         self._created = creation_site()
 
@@ -427,6 +431,7 @@ class Event:
 
     def __init__(self) -> None:
         self._cond = Condition(Lock())
+        self._cond._outer = self
         self._flag = False
         self._created = creation_site()
 
@@ -452,6 +457,7 @@ class Event:
 
     def _at_fork_reinit(self) -> None:
         self._cond = Condition(Lock())
+        self._cond._outer = self
 
     def __repr__(self) -> str:
         return f"<sync.Event at {id(self):#x}: {'set' if self._flag else 'unset'}>"
@@ -473,6 +479,7 @@ class Barrier:
         if parties < 1:
             raise ValueError("parties must be > 0")
         self._cond = Condition(Lock())
+        self._cond._outer = self
         self._action = action
         self._timeout = timeout
         self._parties = parties
