@@ -42,6 +42,7 @@ __all__ = [
     "LineReader",
     "Load",
     "PageServer",
+    "Running",
     "ServerRun",
     "Tracker",
     "coarse",
@@ -66,6 +67,8 @@ LOCALHOST = "127.0.0.1"
 IO_TIMEOUT = 5.0
 #: The ceiling of every join, wait and get.
 JOIN_TIMEOUT = 3.0
+#: How long teardown waits for the actors it has woken to finish.
+SETTLE_TIMEOUT = 2.0
 #: How often a loop that waits for a stop request looks at it.
 POLL = 0.02
 
@@ -203,6 +206,36 @@ class Countdown:
         with self._cond:
             self._cancelled = True
             self._cond.notify_all()
+
+
+class Running:
+    """Counts the actors that are inside their body, so teardown can wait for them.
+
+    After a hung run the engine calls teardown while actors still run; teardown
+    wakes them (closes sockets, cancels waits) and then waits here, so that no
+    code of the run is still going when the engine moves on.
+    """
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._cond = threading.Condition()
+
+    def wrap(self, body: Callable[[], object]) -> Callable[[], None]:
+        def actor() -> None:
+            with self._cond:
+                self._count += 1
+            try:
+                body()
+            finally:
+                with self._cond:
+                    self._count -= 1
+                    self._cond.notify_all()
+
+        return actor
+
+    def wait_idle(self, timeout: float = SETTLE_TIMEOUT) -> bool:
+        with self._cond:
+            return self._cond.wait_for(lambda: self._count == 0, timeout)
 
 
 # -- frames: a length prefix, then JSON (never pickle) --------------------------------
@@ -396,6 +429,7 @@ class ServerRun:
         self.records = [ClientRecord(c) for c in range(self.load.clients)]
         self.clients_done = Countdown(self.load.clients)
         self.log = FramedServerLog()
+        self.running = Running()
 
     def client_errors(self) -> list[str]:
         return [f"client {r.client}: {r.error}" for r in self.records if r.error]

@@ -23,7 +23,7 @@ import threading
 from collections.abc import Callable
 
 from harness import CAUGHT, HOLDS, Scenario, Variant
-from scenarios._net import IO_TIMEOUT, JOIN_TIMEOUT, LOCALHOST, PageServer, Tracker
+from scenarios._net import IO_TIMEOUT, JOIN_TIMEOUT, LOCALHOST, PageServer, Running, Tracker
 
 #: The bug is not a race: compile fails in every run, so one run catches it with
 #: certainty; the fix must hold over the same 20 runs (400 pages). Noise is off:
@@ -140,11 +140,12 @@ class Run:
         self.server = PageServer(pages)
         self.tracker = Tracker()
         self.jobs = [Download(self.server.port, self.tracker) for _ in range(threads)]
+        self.running = Running()
 
 
 def _actors(program: Callable[[Download], None]) -> Callable[[Run], list[Callable[[], None]]]:
     def actors(run: Run) -> list[Callable[[], None]]:
-        return [functools.partial(program, job) for job in run.jobs]
+        return [run.running.wrap(functools.partial(program, job)) for job in run.jobs]
 
     return actors
 
@@ -176,7 +177,9 @@ def observe(run: Run) -> str:
 
 def teardown(run: Run) -> None:
     run.server.close()  # first: a thread still waiting for a page gets its answer or EOF
-    stuck = run.tracker.close_all()
+    run.tracker.close_all()
+    run.running.wait_idle()  # the actors just woken finish before we go on
+    stuck = run.tracker.close_all()  # again: whatever they opened on their way out
     if stuck:
         raise RuntimeError(f"threads would not stop: {', '.join(stuck)}")
 

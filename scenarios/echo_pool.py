@@ -48,6 +48,7 @@ from scenarios._net import (
     POLL,
     Countdown,
     LineReader,
+    Running,
     Tracker,
     connect,
     listener,
@@ -258,6 +259,7 @@ class Run:
         self.returncode: int | None = None
         self.exit_report = ""
         self.stderr: list[str] = []
+        self.running = Running()
 
 
 def message(client: int, index: int) -> str:
@@ -318,7 +320,7 @@ def operator(run: Run) -> None:
 
 def _actors(run: Run) -> list[Callable[[], None]]:
     clients = [functools.partial(client, run, n) for n in range(run.clients)]
-    return [*clients, functools.partial(operator, run)]
+    return [run.running.wrap(a) for a in [*clients, functools.partial(operator, run)]]
 
 
 def problems(run: Run) -> list[str]:
@@ -382,7 +384,9 @@ def teardown(run: Run) -> None:
     run.err.close()
     if proc.stdin is not None:
         proc.stdin.close()
-    stuck = run.tracker.close_all()
+    run.tracker.close_all()
+    run.running.wait_idle()  # the actors just woken finish before we go on
+    stuck = run.tracker.close_all()  # again: whatever they opened on their way out
     if stuck:
         raise RuntimeError(f"threads would not stop: {', '.join(stuck)}")
 

@@ -28,7 +28,16 @@ import time
 from collections.abc import Callable
 
 from harness import CAUGHT, HOLDS, Scenario, Variant
-from scenarios._net import IO_TIMEOUT, JOIN_TIMEOUT, POLL, Tracker, coarse, connect, listener
+from scenarios._net import (
+    IO_TIMEOUT,
+    JOIN_TIMEOUT,
+    POLL,
+    Running,
+    Tracker,
+    coarse,
+    connect,
+    listener,
+)
 
 #: Reading before joining gets -1 for every silent host in every run (they cannot
 #: answer before their 0.2 s timeout), so one run catches the bug with certainty.
@@ -213,6 +222,7 @@ class Run:
     def __init__(self, threads: int) -> None:
         self.tracker = Tracker()
         self.stop = threading.Event()
+        self.running = Running()
         try:
             self.sweeps = [Sweep(self.tracker, self.stop) for _ in range(threads)]
         except BaseException:
@@ -233,7 +243,10 @@ def program(run: Run, sweep: Sweep, threaded: ThreadedSweep) -> None:
 
 def _actors(threaded: ThreadedSweep) -> Callable[[Run], list[Callable[[], None]]]:
     def actors(run: Run) -> list[Callable[[], None]]:
-        return [functools.partial(program, run, sweep, threaded) for sweep in run.sweeps]
+        return [
+            run.running.wrap(functools.partial(program, run, sweep, threaded))
+            for sweep in run.sweeps
+        ]
 
     return actors
 
@@ -277,7 +290,9 @@ def observe(run: Run) -> str:
 
 def teardown(run: Run) -> None:
     run.stop.set()
-    stuck = run.tracker.close_all()
+    run.tracker.close_all()
+    run.running.wait_idle()  # the actors just woken finish before we go on
+    stuck = run.tracker.close_all()  # again: whatever they opened on their way out
     if stuck:
         raise RuntimeError(f"threads would not stop: {', '.join(stuck)}")
 

@@ -273,7 +273,7 @@ def actors(run: Run) -> list[Callable[[], None]]:
     clients = [
         functools.partial(run_client, run, c, framed_client) for c in range(run.load.clients)
     ]
-    return [*clients, functools.partial(operator, run)]
+    return [run.running.wrap(a) for a in [*clients, functools.partial(operator, run)]]
 
 
 def problems(run: Run) -> list[str]:
@@ -315,7 +315,9 @@ def observe(run: Run) -> str:
 def teardown(run: Run) -> None:
     run.clients_done.cancel()  # an operator still waiting (a run that hung) goes on
     run.server.unplug()
-    stuck = run.tracker.close_all()
+    run.tracker.close_all()
+    run.running.wait_idle()  # the actors just woken finish before we go on
+    stuck = run.tracker.close_all()  # again: whatever they opened on their way out
     if stuck:
         raise RuntimeError(f"threads would not stop: {', '.join(stuck)}")
 

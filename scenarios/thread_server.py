@@ -244,7 +244,7 @@ def operator(run: Run) -> None:
 def _actors(client: ClientBody) -> Callable[[Run], list[Callable[[], None]]]:
     def actors(run: Run) -> list[Callable[[], None]]:
         clients = [functools.partial(run_client, run, c, client) for c in range(run.load.clients)]
-        return [*clients, functools.partial(operator, run)]
+        return [run.running.wrap(a) for a in [*clients, functools.partial(operator, run)]]
 
     return actors
 
@@ -287,7 +287,9 @@ def teardown(run: Run) -> None:
     run.clients_done.cancel()  # an operator still waiting (a run that hung) goes on
     if isinstance(run.server, FramedServer):
         run.server.stop.set()
-    stuck = run.tracker.close_all()
+    run.tracker.close_all()
+    run.running.wait_idle()  # the actors just woken finish before we go on
+    stuck = run.tracker.close_all()  # again: whatever they opened on their way out
     if stuck:
         raise RuntimeError(f"threads would not stop: {', '.join(stuck)}")
 
