@@ -26,18 +26,25 @@ a few milliseconds apart), the outcome shows each run's longest client wait and
 its throughput: with clients that hold their connection, two workers make the
 other three wait one or two whole sessions, and thread-per-client serves everyone
 at once. Saving a thread start, a fraction of a millisecond, does not pay for that.
+When the clients send without pausing, the sessions are short and busy, and the
+pool can come out ahead in throughput (fewer threads competing for the GIL).
+``python -m scenarios.pool_server`` measures both servers under both loads.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import queue
 import socket
+import statistics
+import sys
 import threading
 import time
 from collections.abc import Callable
 from typing import cast
 
+import harness
 from harness import CAUGHT, HOLDS, Scenario, Variant
 from scenarios._net import (
     IO_TIMEOUT,
@@ -47,6 +54,7 @@ from scenarios._net import (
     describe_load,
     framed_client,
     handle_framed_client,
+    load_figures,
     message_problems,
     messages_read_once,
     run_client,
@@ -373,3 +381,65 @@ SCENARIO.add(
         source=(SentinelPool.__init__, SentinelPool.hand_over, SentinelPool.shutdown),
     )
 )
+
+
+# -- pool vs thread-per-client, under the same load ------------------------------------
+
+
+def compare_with_thread_server(runs: int = 30, pause: float | None = None) -> list[str]:
+    """Median client wait and throughput of each server, ``runs`` runs each.
+
+    The same load for all: five clients of ten messages (one of 1,500 bytes),
+    ``pause`` seconds apart (the Load default when None), through the stress
+    engine without noise.
+    """
+    from scenarios import thread_server
+
+    lines = []
+    for module, name, label in (
+        (thread_server, "framed", "thread per client"),
+        (thread_server, "bounded", f"thread per client, {thread_server.LIMIT} slots"),
+        (sys.modules[__name__], "sentinel", f"pool of {WORKERS}"),
+        (sys.modules[__name__], "bounded", f"pool of {WORKERS}, queue {QUEUE_SIZE}"),
+    ):
+        variant = module.SCENARIO.variant(name)
+        figures: list[tuple[float, float, float]] = []
+
+        def setup(variant: Variant = variant) -> ServerRun:
+            run = variant.setup(6)
+            if pause is not None:
+                run.load = dataclasses.replace(run.load, pause=pause)
+            return run
+
+        def observe(run: ServerRun, figures: list[tuple[float, float, float]] = figures) -> str:
+            figures.append(load_figures(run.records))
+            return "measured"
+
+        result = harness.stress(
+            setup,
+            variant.actors,
+            variant.check,
+            observe=observe,
+            teardown=variant.teardown,
+            runs=runs,
+            noise=0.0,
+            timeout=5.0,
+        )
+        if result.failed:
+            raise AssertionError(str(result))
+        mean = statistics.median(f[0] for f in figures) * 1000
+        longest = statistics.median(f[1] for f in figures) * 1000
+        rate = statistics.median(f[2] for f in figures)
+        lines.append(
+            f"{label:28} mean wait {mean:6.1f} ms, longest wait {longest:6.1f} ms, "
+            f"{rate:7.0f} msg/s"
+        )
+    return lines
+
+
+if __name__ == "__main__":
+    for think in (None, 0.0):
+        shown = "default" if think is None else f"{think * 1000:g} ms"
+        print(f"5 clients x 10 messages, pause {shown}; medians of 30 runs each:")
+        for line in compare_with_thread_server(30, think):
+            print("  " + line)

@@ -161,3 +161,15 @@ def test_the_pool_makes_clients_wait_under_the_same_load(no_leaks):
         last_greeted = max(r.greeted for r in state.records)
         first_started = min(r.started for r in state.records)
         assert last_greeted - first_started >= session, "; ".join(seen)
+
+
+@pytest.mark.timeout(60)
+def test_comparison_reports_every_server(no_leaks):
+    lines = pool_server.compare_with_thread_server(runs=1, pause=0.0)
+    assert [line.split("  ")[0] for line in lines] == [
+        "thread per client",
+        "thread per client, 3 slots",
+        "pool of 2",
+        "pool of 2, queue 2",
+    ], lines
+    assert all("msg/s" in line for line in lines), lines
