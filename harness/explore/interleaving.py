@@ -155,16 +155,20 @@ class Interleaving:
         there; the source of that line is shown once, in the last column.
         """
         n = max(len(self.threads), 1)
-        lane = max(min(34, (width - 30) // n), 18)
-        source_width = max(width - (lane + 3) * n, 20)
+        lane = max(min(34, (width - 32) // n - 3), 14)
+        source_width = width - (lane + 3) * n
+        if source_width < 16:  # too many threads for the source column
+            source_width = 0
         rows = self.rows()
         show_file = len({row.file for row in rows if row.file}) > 1
-        header = " │ ".join(name.ljust(lane) for name in self.threads) + " │ source"
+        header = " │ ".join(name.ljust(lane) for name in self.threads)
+        if source_width:
+            header += " │ source"
         lines = [
             f"interleaving: {len(self.steps)} steps, {self.preemptions} preemption"
             f"{'s' if self.preemptions != 1 else ''}; * marks conflicting accesses",
             header,
-            "─" * min(len(header) + source_width - 6, width),
+            "─" * min(len(header) + max(source_width - 6, 0), width),
         ]
         for segment in self._segments(rows, full):
             for item in segment:
@@ -190,7 +194,8 @@ class Interleaving:
     def _line(n: int, lane: int, thread: int, texts: list[str], source: str) -> str:
         cells = [" " * lane] * n
         cells[thread] = _fit(texts[0], lane).ljust(lane)
-        return " │ ".join(cells) + " │ " + source
+        line = " │ ".join(cells)
+        return line + " │ " + source if source else line
 
     def to_dict(self) -> dict[str, Any]:
         return {

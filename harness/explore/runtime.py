@@ -254,6 +254,10 @@ class Runtime:
                 self._report_leaks()
                 execution.failures.extend(program.judge(state))
             execution.outcome = program.outcome(state, execution.failures)
+            # Threads left parked (deadlock, leak) cannot react to a teardown:
+            # unwind them first, and let teardown run in real time.
+            self._abort_remaining()
+            _state.clock_users.pop(main_ident, None)
             execution.failures.extend(program.tear_down(state))
         finally:
             self._abort_remaining()
@@ -647,6 +651,8 @@ class Runtime:
 
     def _abort_remaining(self) -> None:
         """Unwind every thread that has not finished; count those that will not."""
+        if self.aborting:
+            return
         self.aborting = True
         self.over = True
         alive = [t for t in self.threads if t.status != FINISHED]
