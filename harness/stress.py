@@ -236,8 +236,10 @@ class _StressEngine:
                     break
         finally:
             sys.setswitchinterval(old_interval)
-            self.backend.stop()
-            patcher.restore()
+            try:
+                self.backend.stop()
+            finally:
+                patcher.restore()
             result.duration = _perf_counter() - started
         if self.abandoned:
             result.settings["abandoned_threads"] = self.abandoned

@@ -299,3 +299,25 @@ def test_teardown_exception_is_reported():
     )
     assert result.kind == "exception"
     assert result.failures[0].failure.message == "teardown raised OSError: port still bound"
+
+
+@pytest.mark.timeout(60)
+def test_engine_shuts_down_cleanly_while_an_abandoned_thread_still_runs():
+    """A thread the harness cannot unwind (no noise hook, no instrumented wait)
+    keeps calling fresh code under test while the engine removes its hooks."""
+    stop = threading.Event()
+    stop_real = stop.is_set  # a real Event, created outside the engine
+    calls = []
+
+    def busy():
+        while not stop_real():
+            # new code objects keep starting while the engine is stopping
+            exec(compile("calls.append(1)", __file__, "exec"), {"calls": calls})
+
+    result = harness.stress(lambda: None, lambda s: [busy], runs=1, noise=0, timeout=0.3)
+    try:
+        assert result.kind == "hang"
+        assert result.settings.get("abandoned_threads") == 1
+        assert calls, "the thread was really running"
+    finally:
+        stop.set()

@@ -188,13 +188,15 @@ class MonitoringBackend:
             return
         monitoring = sys.monitoring  # type: ignore[attr-defined]
         events = monitoring.events
-        for code in self._tables:
-            monitoring.set_local_events(tool, code, 0)
-        monitoring.set_events(tool, 0)
+        self._tool = None  # callbacks still running in other threads stand down
+        # Unregister first: a thread of an abandoned run may still be executing
+        # code under test, and must not add to the tables while we clear them.
         for event in (events.PY_START, events.INSTRUCTION, events.CALL):
             monitoring.register_callback(tool, event, None)
+        monitoring.set_events(tool, 0)
+        for code in list(self._tables):
+            monitoring.set_local_events(tool, code, 0)
         monitoring.free_tool_id(tool)
-        self._tool = None
         self._tables = {}
         self._hooks.clear()
 
@@ -210,6 +212,9 @@ class MonitoringBackend:
         # and 3.13), so code under test must never be disabled here, or the next
         # engine call would not see it start.
         monitoring = sys.monitoring  # type: ignore[attr-defined]
+        tool = self._tool
+        if tool is None:
+            return None  # stopped while this thread was on its way here
         if code in self._tables:
             return None
         if not self.filter(code):
@@ -218,7 +223,7 @@ class MonitoringBackend:
         self._tables[code] = table
         if table:
             events = monitoring.events
-            monitoring.set_local_events(self._tool, code, events.INSTRUCTION | events.CALL)
+            monitoring.set_local_events(tool, code, events.INSTRUCTION | events.CALL)
         return None
 
     def _on_instruction(self, code: CodeType, offset: int) -> Any:
