@@ -20,7 +20,7 @@ from harness.outcome import Result, Verdict
 from harness.scenario import CAUGHT, Scenario, Variant, resolve
 from harness.stress import stress
 
-__all__ = ["VariantRun", "replay_token", "run_variant", "run_variants"]
+__all__ = ["ENGINE_SETTINGS", "VariantRun", "replay_token", "run_variant", "run_variants"]
 
 ProgressFactory = Callable[[Scenario, Variant], Any]
 
@@ -79,8 +79,26 @@ class VariantRun:
         }
 
 
+#: The settings each engine takes from a variant or the command line.
+ENGINE_SETTINGS = {
+    "stress": frozenset({"runs", "seconds", "threads", "noise", "seed", "timeout"}),
+    "explore": frozenset(
+        {"strategy", "budget", "bound", "depth", "threads", "seed", "max_steps", "timeout"}
+    ),
+}
+
+
 def settings_for(variant: Variant, engine: str, overrides: Mapping[str, Any]) -> dict[str, Any]:
     """The variant's settings for ``engine`` with explicit overrides on top."""
+    known = ENGINE_SETTINGS.get(engine)
+    if known is None:
+        raise UsageError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINE_SETTINGS)}")
+    unknown = (set(variant.settings_for(engine)) | set(overrides)) - known
+    if unknown:
+        raise UsageError(
+            f"{engine} has no setting {', '.join(sorted(unknown))} "
+            f"(it has: {', '.join(sorted(known))})"
+        )
     settings = variant.settings_for(engine)
     explicit = {k: v for k, v in overrides.items() if v is not None}
     if "seconds" in explicit and "runs" not in explicit:
@@ -125,8 +143,8 @@ def run_variant(
         result = explore(
             setup, variant.actors, variant.check, target_threads=threads, **common, **settings
         )
-    else:
-        raise ValueError(f"unknown engine {engine!r}")
+    else:  # pragma: no cover - settings_for rejected it
+        raise UsageError(f"unknown engine {engine!r}")
     result.settings["threads"] = threads
     return VariantRun(scenario, variant, engine, result)
 

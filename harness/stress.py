@@ -33,6 +33,8 @@ from harness._frames import format_exception, format_stack
 from harness._program import Program, describe_exception
 from harness._tracing import CodeFilter, make_backend
 from harness._tracing.noise import NoiseHook, thread_rng
+from harness.detect.futures import UnreadFutures
+from harness.detect.lockorder import LockOrderGraph
 from harness.detect.waitfor import Waiter, describe_waits, find_cycle
 from harness.errors import UsageError
 from harness.outcome import Failure, Result, Verdict
@@ -69,6 +71,8 @@ def stress(
     switch_interval: float = 1e-6,
     observe: Callable[[Any], object] | None = None,
     teardown: Callable[[Any], object] | None = None,
+    lockorder: bool = True,
+    leaks: bool = True,
     stop_on_failure: bool = False,
     progress: Progress | None = None,
     target: str | None = None,
@@ -84,7 +88,9 @@ def stress(
     noise injection off. ``timeout`` is each run's deadline in seconds.
     ``observe(state)`` names a run's outcome for the histogram;
     ``teardown(state)`` releases what a run holds and is called after every run,
-    also one that failed or hung.
+    also one that failed or hung. ``lockorder`` reports locks taken in
+    inconsistent orders (a deadlock waiting to happen) even from runs that did
+    not deadlock; ``leaks`` reports threads still alive after a run.
     """
     program = Program.from_user(setup, actors, check, observe, threads, teardown)
     if runs is None and seconds is None:
@@ -98,7 +104,7 @@ def stress(
     _validate.positive_seconds("timeout", timeout)
     _validate.positive_seconds("switch_interval", switch_interval, maximum=1.0)
     _validate.callable_or_none("progress", progress)
-    engine = _StressEngine(program, noise, seed, timeout, code_filter)
+    engine = _StressEngine(program, noise, seed, timeout, code_filter, lockorder, leaks)
     return engine.run_all(
         runs=runs,
         seconds=seconds,
@@ -179,11 +185,16 @@ class _StressEngine:
         seed: int,
         timeout: float,
         code_filter: CodeFilter | None,
+        lockorder: bool = True,
+        leaks: bool = True,
     ) -> None:
         self.program = program
         self.noise = noise
         self.seed = seed
         self.timeout = timeout
+        self.lockorder = lockorder
+        self.leaks = leaks
+        self.futures = UnreadFutures()
         self.backend = make_backend(code_filter)
         self._run: _Run | None = None
         self.abandoned = 0
@@ -208,6 +219,8 @@ class _StressEngine:
             "timeout": self.timeout,
             "switch_interval": switch_interval,
             "backend": self.backend.name,
+            "lockorder": self.lockorder,
+            "leaks": self.leaks,
         }
         started = _perf_counter()
         old_interval = sys.getswitchinterval()
@@ -216,6 +229,7 @@ class _StressEngine:
             install_primitives(patcher, self.backend.filter)  # type: ignore[attr-defined]
             patcher.set(threading.Thread, "start", self._thread_start())
             patcher.set(threading, "excepthook", self._excepthook)
+            self.futures.install(patcher)
             self.backend.start()
             sys.setswitchinterval(switch_interval)
             index = 0
@@ -327,6 +341,9 @@ class _StressEngine:
         ]
         deadline = _perf_counter() + self.timeout
         self._run = run
+        graph = LockOrderGraph() if self.lockorder else None
+        if graph is not None:
+            _state.monitors.append(graph)
         try:
             for worker in run.actors:
                 worker.start()
@@ -341,14 +358,24 @@ class _StressEngine:
             else:
                 for failure in program.judge(state):
                     run.add(failure)
+            if graph is not None:
+                _state.monitors.remove(graph)
+                namer = Namer(state)
+                for failure in graph.failures(namer.name):
+                    run.add(failure)
+                graph = None
             outcome = program.outcome(state, run.failures)
             # Teardown before unwinding: closing a server's socket is what frees
             # a thread stuck in accept().
             for failure in program.tear_down(state):
                 run.add(failure)
-            if not stuck:
+            if not stuck and self.leaks:
                 self._check_leaks(run)
+            for failure in self.futures.collect():
+                run.add(failure)
         finally:
+            if graph is not None:
+                _state.monitors.remove(graph)
             self._run = None
             self._finish(run)
         failures = list(run.failures)

@@ -54,6 +54,8 @@ def explore(
     depth: int = 3,
     max_steps: int = DEFAULT_MAX_STEPS,
     timeout: float = 10.0,
+    lockorder: bool = True,
+    leaks: bool = True,
     stop_on_failure: bool = True,
     shrink_failures: bool = True,
     progress: Progress | None = None,
@@ -70,7 +72,10 @@ def explore(
     with at most ``bound`` preemptions and says so when it has covered them all.
     ``time.sleep`` and timeouts run on a virtual clock. Deadlocks are reported as
     soon as no thread can run; an execution longer than ``max_steps`` decisions
-    is a livelock. A failure is shrunk and comes with a replay token
+    is a livelock. ``lockorder`` reports locks taken in inconsistent orders (a
+    deadlock that could happen); the search goes on after such a report, looking
+    for a failure that does happen. ``leaks`` reports threads left waiting when
+    the actors have finished. A failure is shrunk and comes with a replay token
     (``result.schedule``). ``target`` and ``target_threads`` label the result and
     the token (the catalogue sets them, so that ``harness replay`` knows what to
     run).
@@ -86,9 +91,11 @@ def explore(
     _validate.positive_seconds("timeout", timeout)
     _validate.callable_or_none("progress", progress)
     chosen = make_strategy(strategy, seed, bound=bound, depth=depth)
-    session = _Session(program, code_filter, max_steps, timeout)
+    session = _Session(program, code_filter, max_steps, timeout, lockorder, leaks)
     result = Result(engine="explore", seed=seed, target=target)
     result.settings = {
+        "lockorder": lockorder,
+        "leaks": leaks,
         "strategy": strategy,
         "budget": budget,
         "threads": threads,
@@ -98,7 +105,10 @@ def explore(
     }
     started = _perf_counter()
     with session:
-        failing: Execution | None = None
+        # (index, execution) of the first real failure, and of the first with
+        # only a lock-order report.
+        failing: tuple[int, Execution] | None = None
+        warned: tuple[int, Execution] | None = None
         for index in range(budget):
             if not chosen.new_execution():
                 break
@@ -106,17 +116,20 @@ def explore(
             verdict = Verdict.FORBIDDEN if execution.failed else Verdict.ACCEPTABLE
             result.histogram.add(execution.outcome, verdict, index)
             result.runs = index + 1
-            if execution.failed and failing is None:
-                failing = execution
+            if execution.failed:
                 result.failing_runs.append(index)
-            elif execution.failed:
-                result.failing_runs.append(index)
+                if execution.hard and failing is None:
+                    failing = (index, execution)
+                elif not execution.hard and warned is None:
+                    warned = (index, execution)
             if progress is not None:
                 progress(index + 1, budget, _perf_counter() - started)
-            if execution.end == "hang" or (execution.failed and stop_on_failure):
+            if execution.end == "hang" or (failing is not None and stop_on_failure):
                 break
+        if failing is None:
+            failing = warned
         if failing is not None:
-            session.report(result, failing, shrink_failures, target, target_threads or threads)
+            session.report(result, *failing, shrink_failures, target, target_threads or threads)
         elif chosen.exhausted:
             result.sections["verified"] = (
                 f"all {result.runs} schedules with <= {bound} preemptions hold"
@@ -147,7 +160,7 @@ def replay(
     if threads is None and schedule.target is None:
         threads = schedule.threads  # recorded through the API with threads=N
     program = Program.from_user(setup, actors, check, observe, threads, teardown)
-    session = _Session(program, code_filter, max_steps, timeout)
+    session = _Session(program, code_filter, max_steps, timeout, True, True)
     result = Result(engine="explore", seed=0, target=target or schedule.target)
     result.settings = {"strategy": "replay", "threads": threads, "backend": session.backend.name}
     started = _perf_counter()
@@ -174,11 +187,24 @@ class _Session:
     """One engine call's patches, tracing backend and runtime."""
 
     def __init__(
-        self, program: Program, code_filter: CodeFilter | None, max_steps: int, timeout: float
+        self,
+        program: Program,
+        code_filter: CodeFilter | None,
+        max_steps: int,
+        timeout: float,
+        lockorder: bool,
+        leaks: bool,
     ) -> None:
         self.program = program
         self.backend = make_backend(code_filter)
-        self.runtime = Runtime(program, self.backend, max_steps=max_steps, timeout=timeout)
+        self.runtime = Runtime(
+            program,
+            self.backend,
+            max_steps=max_steps,
+            timeout=timeout,
+            lockorder=lockorder,
+            leaks=leaks,
+        )
         self._patcher = Patcher()
 
     def __enter__(self) -> _Session:
@@ -186,6 +212,7 @@ class _Session:
             install_primitives(self._patcher, self.backend.filter)  # type: ignore[attr-defined]
             install_virtual_time(self._patcher, self.backend.filter)  # type: ignore[attr-defined]
             install_thread_patches(self._patcher, self._excepthook)
+            self.runtime.futures.install(self._patcher)
             self.backend.start()
         except BaseException:
             self._patcher.restore()
@@ -217,6 +244,7 @@ class _Session:
     def report(
         self,
         result: Result,
+        index: int,
         failing: Execution,
         shrink_it: bool,
         target: str | None,
@@ -244,10 +272,9 @@ class _Session:
             "to": {"preemptions": final.preemptions, "steps": final.steps},
             "executions": tries,
         }
-        self.describe(result, final, token)
+        self.describe(result, final, token, index)
 
-    def describe(self, result: Result, execution: Execution, token: str) -> None:
-        run = result.failing_runs[0] if result.failing_runs else 0
+    def describe(self, result: Result, execution: Execution, token: str, run: int = 0) -> None:
         for failure in execution.failures:
             result.add_failure(failure, run)
         result.schedule = token if execution.failed else None

@@ -35,6 +35,8 @@ from harness._abort import RunAborted
 from harness._frames import format_exception, format_stack
 from harness._program import Program, describe_exception
 from harness._tracing import Backend, Point
+from harness.detect.futures import UnreadFutures
+from harness.detect.lockorder import LockOrderGraph
 from harness.detect.waitfor import Waiter, describe_waits
 from harness.explore.strategies import Choice, Strategy, fire, run
 from harness.outcome import Failure
@@ -45,6 +47,10 @@ from harness.sync.naming import Namer
 __all__ = ["Execution", "Runtime", "Step", "ThreadRecord"]
 
 RUNNABLE, BLOCKED, FINISHED = 0, 1, 2
+
+#: Failure kinds that do not end a search: a lock-order inversion is a deadlock
+#: that *could* happen, so exploration goes on looking for one that does.
+SOFT_KINDS = frozenset({"lock-order"})
 
 _allocate_lock = _thread.allocate_lock
 _get_ident = _thread.get_ident
@@ -162,6 +168,11 @@ class Execution:
         return [f.kind for f in self.failures]
 
     @property
+    def hard(self) -> bool:
+        """Failed for a reason other than a lock-order warning."""
+        return any(f.kind not in SOFT_KINDS for f in self.failures)
+
+    @property
     def preemptions(self) -> int:
         return sum(1 for d in self.deviations if d[3])
 
@@ -176,11 +187,17 @@ class Runtime:
         *,
         max_steps: int,
         timeout: float,
+        lockorder: bool = True,
+        leaks: bool = True,
     ) -> None:
         self.program = program
         self.backend = backend
         self.max_steps = max_steps
         self.timeout = timeout
+        self.lockorder = lockorder
+        self.leaks = leaks
+        #: Failed pool futures nobody read (installed by the engine's session).
+        self.futures = UnreadFutures()
         self.wall_offset = WALL_START - CLOCK_START
         self._choice = Choice()
         self.strategy: Strategy | None = None
@@ -249,10 +266,21 @@ class Runtime:
                 execution.failures.extend(program.tear_down(state))
                 execution.outcome = f"actors raised {type(exc).__name__}"
                 return execution
-            self._run_actors(callables)
+            graph = LockOrderGraph() if self.lockorder else None
+            if graph is not None:
+                _state.monitors.append(graph)
+            try:
+                self._run_actors(callables)
+            finally:
+                if graph is not None:
+                    _state.monitors.remove(graph)
             if execution.end == "complete":
-                self._report_leaks()
+                if self.leaks:
+                    self._report_leaks()
                 execution.failures.extend(program.judge(state))
+            if graph is not None:
+                execution.failures.extend(graph.failures(self.namer.name))
+            execution.failures.extend(self.futures.collect())
             execution.outcome = program.outcome(state, execution.failures)
             # Threads left parked (deadlock, leak) cannot react to a teardown:
             # unwind them first, and let teardown run in real time.

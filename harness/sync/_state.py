@@ -29,6 +29,9 @@ __all__ = [
     "clock_users",
     "creation_site",
     "managed",
+    "monitors",
+    "notify_acquired",
+    "notify_released",
     "real_wait",
     "site_of_caller",
     "waiting_for",
@@ -68,6 +71,21 @@ clock_users: dict[int, Any] = {}
 
 #: Threads whose instrumented waits must raise RunAborted (an abandoned run).
 aborted: set[int] = set()
+
+#: Observers of lock acquisitions and releases (the lock-order detectors). Each
+#: has ``acquired(lock, site, can_block)`` and ``released(lock)``.
+monitors: list[Any] = []
+
+
+def notify_acquired(lock: object, site: tuple[str, int] | None, can_block: bool) -> None:
+    for monitor in monitors:
+        monitor.acquired(lock, site, can_block)
+
+
+def notify_released(lock: object) -> None:
+    for monitor in monitors:
+        monitor.released(lock)
+
 
 #: ident -> (primitive, (file, line)) for threads blocked in a real wait: the
 #: wait-for half of a deadlock report under stress.

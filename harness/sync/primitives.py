@@ -17,6 +17,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from harness.sync import _state
 from harness.sync._state import clock, creation_site, managed, real_wait, site_of_caller
 
 __all__ = [
@@ -81,10 +82,15 @@ class Lock(_Tracked):
             return self._acquire_managed(record, blocking, limit)
         real = self._real
         if real.acquire(False) or (blocking and real_wait(real.acquire, limit, self)):
-            self._owner = _get_ident()
-            self._site = site_of_caller()
+            self._took(blocking and limit is None)
             return True
         return False
+
+    def _took(self, can_block: bool) -> None:
+        self._owner = _get_ident()
+        self._site = site_of_caller(2)
+        if _state.monitors:
+            _state.notify_acquired(self, self._site, can_block)
 
     def _acquire_managed(self, record: Any, blocking: bool, limit: float | None) -> bool:
         runtime = record.runtime
@@ -97,8 +103,7 @@ class Lock(_Tracked):
             remaining = None if deadline is None else deadline - runtime.now()
             if not runtime.block(record, "lock", self, _unlocked(real), remaining):
                 return False
-        self._owner = _get_ident()
-        self._site = site_of_caller()
+        self._took(blocking and limit is None)
         return True
 
     def release(self) -> None:
@@ -107,6 +112,8 @@ class Lock(_Tracked):
         record = managed()
         if record is not None:
             record.runtime.sync_point(record, "release", self)
+        if _state.monitors:
+            _state.notify_released(self)
         self._owner = None
         self._site = None
         self._real.release()
@@ -179,6 +186,8 @@ class RLock(_Tracked):
         self._owner = me
         self._count = 1
         self._site = site_of_caller()
+        if _state.monitors:
+            _state.notify_acquired(self, self._site, blocking and limit is None)
         return True
 
     def release(self) -> None:
@@ -189,6 +198,8 @@ class RLock(_Tracked):
             record.runtime.sync_point(record, "release", self)
         self._count -= 1
         if not self._count:
+            if _state.monitors:
+                _state.notify_released(self)
             self._owner = None
             self._site = None
             self._real.release()
@@ -210,6 +221,8 @@ class RLock(_Tracked):
         if record is not None:
             record.runtime.sync_point(record, "release", self)
         state = (self._count, self._owner)
+        if _state.monitors:
+            _state.notify_released(self)
         self._count = 0
         self._owner = None
         self._site = None
