@@ -81,11 +81,14 @@ class Interleaving:
         self.preemptions = preemptions
         self.conflicts = _conflicts(steps)
 
-    def rows(self) -> list[_Row]:
+    def rows(self, values: bool = False) -> list[_Row]:
+        """Rows of the lanes; values are shown at conflicts, or everywhere with ``values``."""
         rows: list[_Row] = []
         for i, step in enumerate(self.steps):
             if step.kind in _DATA:
                 action = "call" if step.kind == "call" else f"{step.kind} {step.label}"
+                if step.value is not None and (values or i in self.conflicts):
+                    action += f" = {step.value}"
             elif step.kind == "end":
                 action = "ends"
             elif step.kind == "block":
@@ -159,7 +162,7 @@ class Interleaving:
         source_width = width - (lane + 3) * n
         if source_width < 16:  # too many threads for the source column
             source_width = 0
-        rows = self.rows()
+        rows = self.rows(values=full)
         show_file = len({row.file for row in rows if row.file}) > 1
         header = " │ ".join(name.ljust(lane) for name in self.threads)
         if source_width:
@@ -208,6 +211,7 @@ class Interleaving:
                     "label": s.label,
                     "file": s.file,
                     "line": s.line,
+                    "value": s.value,
                     "conflict": i in self.conflicts,
                 }
                 for i, s in enumerate(self.steps)

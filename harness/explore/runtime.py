@@ -39,6 +39,7 @@ from harness.detect.futures import UnreadFutures
 from harness.detect.lockorder import LockOrderGraph
 from harness.detect.waitfor import Waiter, describe_waits
 from harness.explore.strategies import Choice, Strategy, fire, run
+from harness.explore.values import Probe, probe_for
 from harness.outcome import Failure
 from harness.sync import _state
 from harness.sync._state import site_of_caller
@@ -97,6 +98,7 @@ class ThreadRecord:
         "index",
         "is_actor",
         "name",
+        "pending",
         "runtime",
         "status",
         "steps",
@@ -117,6 +119,8 @@ class ThreadRecord:
         self.steps = 0
         self.thread: threading.Thread | None = None
         self.hook: Callable[[Point], None] = functools.partial(runtime.point, self)
+        #: A recorded write whose value is read at this thread's next step.
+        self.pending: tuple[Step, Probe, Any] | None = None
 
     def __repr__(self) -> str:
         return f"<T{self.index} {self.name}>"
@@ -125,7 +129,7 @@ class ThreadRecord:
 class Step:
     """One recorded decision of a traced execution (for reports)."""
 
-    __slots__ = ("file", "kind", "label", "line", "obj", "offset", "thread")
+    __slots__ = ("file", "kind", "label", "line", "obj", "offset", "thread", "value")
 
     def __init__(
         self,
@@ -144,6 +148,7 @@ class Step:
         self.line = line
         self.obj = obj
         self.offset = offset  # bytecode offset of a data access
+        self.value: str | None = None  # the value read, or written (repr)
 
 
 class Execution:
@@ -449,25 +454,40 @@ class Runtime:
             return  # code run by the runtime itself (a report being built)
         if self.over:
             raise RunAborted
+        if record.pending is not None:
+            self._settle(record)
         self._step(record)
         # Recorded once the thread really proceeds, i.e. after any switch.
         if self.recording:
-            assert self.execution.trace is not None
-            self.execution.trace.append(
-                Step(
-                    record.index,
-                    point.kind,
-                    point.target,
-                    point.file,
-                    point.line,
-                    offset=point.offset,
-                )
-            )
+            self._record_access(record, point, sys._getframe(2))
+
+    def _record_access(self, record: ThreadRecord, point: Point, frame: Any) -> None:
+        step = Step(
+            record.index, point.kind, point.target, point.file, point.line, offset=point.offset
+        )
+        assert self.execution.trace is not None
+        self.execution.trace.append(step)
+        probe = probe_for(frame.f_code, point)
+        if probe is None:
+            return
+        if point.kind == "read":
+            step.value = probe.value_text(frame)
+        else:
+            record.pending = (step, probe, frame)
+
+    def _settle(self, record: ThreadRecord) -> None:
+        """Fill in the value a recorded write wrote: the thread has moved on."""
+        assert record.pending is not None
+        step, probe, frame = record.pending
+        record.pending = None
+        step.value = probe.value_text(frame)
 
     def sync_point(self, record: ThreadRecord, op: str, obj: object) -> None:
         """An operation on a primitive is about to happen."""
         if self.over:
             raise RunAborted
+        if record.pending is not None:
+            self._settle(record)
         self.epoch += 1
         self._step(record)
         if self.recording:
@@ -542,6 +562,8 @@ class Runtime:
 
     def finish(self, record: ThreadRecord) -> None:
         """The thread's body returned (or raised): it will not run again."""
+        if record.pending is not None:
+            self._settle(record)
         record.status = FINISHED
         self.epoch += 1
         if record.ident is not None:

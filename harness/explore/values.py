@@ -1,0 +1,120 @@
+"""The values a recorded execution read and wrote, for teaching output.
+
+At a scheduling point the instruction has not run yet and the interpreter's value
+stack is out of reach, so the object an attribute belongs to is found from the
+instruction that pushed it (``LOAD_FAST shared`` before ``LOAD_ATTR theVar``),
+and evaluated in the frame. A read shows the value before the instruction; a
+write shows the value the name holds right after it, taken at the thread's next
+step (nothing else runs in between). Subscripts and anything less simple are
+left without a value.
+"""
+
+from __future__ import annotations
+
+import dis
+import reprlib
+import weakref
+from types import CodeType, FrameType
+from typing import Any
+
+from harness._tracing.points import Point
+
+__all__ = ["Probe", "probe_for", "show"]
+
+_MISSING = object()
+_repr = reprlib.Repr()
+_repr.maxstring = 40
+_repr.maxother = 40
+_repr.maxlist = 6
+_repr.maxdict = 6
+
+_OWNER_LOADS = {
+    "LOAD_FAST": "local",
+    "LOAD_FAST_CHECK": "local",
+    "LOAD_FAST_BORROW": "local",
+    "LOAD_FAST_LOAD_FAST": "local",
+    "LOAD_DEREF": "local",
+    "LOAD_GLOBAL": "global",
+    "LOAD_NAME": "global",
+}
+
+_previous: weakref.WeakKeyDictionary[CodeType, dict[int, dis.Instruction]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _previous_instructions(code: CodeType) -> dict[int, dis.Instruction]:
+    table = _previous.get(code)
+    if table is None:
+        table = {}
+        last = None
+        for ins in dis.get_instructions(code):
+            if last is not None:
+                table[ins.offset] = last
+            if ins.opname not in ("CACHE", "EXTENDED_ARG", "NOP"):
+                last = ins
+        _previous[code] = table
+    return table
+
+
+def show(value: Any) -> str:
+    """A short repr for reports."""
+    try:
+        return _repr.repr(value)
+    except Exception:
+        return f"<{type(value).__name__}>"
+
+
+def _lookup(frame: FrameType, scope: str, name: str) -> Any:
+    if scope == "local":
+        return frame.f_locals.get(name, _MISSING)
+    value = frame.f_globals.get(name, _MISSING)
+    if value is _MISSING:
+        value = frame.f_builtins.get(name, _MISSING)
+    return value
+
+
+class Probe:
+    """How to read the current value of what one point touches."""
+
+    __slots__ = ("attr", "name", "scope")
+
+    def __init__(self, scope: str, name: str, attr: str | None) -> None:
+        self.scope = scope  # "local" or "global": where ``name`` is looked up
+        self.name = name
+        self.attr = attr  # None: the name itself
+
+    def read(self, frame: FrameType) -> Any:
+        value = _lookup(frame, self.scope, self.name)
+        if value is _MISSING or self.attr is None:
+            return value
+        return getattr(value, self.attr, _MISSING)
+
+    def value_text(self, frame: FrameType) -> str | None:
+        try:
+            value = self.read(frame)
+        except Exception:
+            return None
+        return None if value is _MISSING else show(value)
+
+
+def probe_for(code: CodeType, point: Point) -> Probe | None:
+    """A probe for the value behind ``point``, when the code makes it easy."""
+    if point.kind not in ("read", "write"):
+        return None
+    op = point.op
+    if op in ("LOAD_GLOBAL", "STORE_GLOBAL", "LOAD_NAME", "STORE_NAME"):
+        return Probe("global", point.target, None)
+    if op in ("LOAD_DEREF", "STORE_DEREF", "LOAD_CLASSDEREF"):
+        return Probe("local", point.target, None)
+    if op in ("LOAD_ATTR", "STORE_ATTR"):
+        owner = _previous_instructions(code).get(point.offset)
+        if owner is None or owner.opname not in _OWNER_LOADS:
+            return None
+        name = owner.argval
+        if isinstance(name, tuple) and owner.opname.startswith("LOAD_FAST_LOAD_FAST"):
+            name = name[-1]  # 3.13 fuses two loads; the second pushed is the owner
+        if not isinstance(name, str):
+            return None
+        return Probe(_OWNER_LOADS[owner.opname], name, point.target.lstrip("."))
+    return None
