@@ -69,6 +69,9 @@ class Variant:
     settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     #: The functions and classes whose source shows what this variant does.
     source: tuple[Any, ...] = ()
+    #: For a caught variant, its bug's class in plain words ("lost update",
+    #: "deadlock", "order violation" ...): what `harness explain` names it.
+    bug_class: str = ""
 
     def __post_init__(self) -> None:
         if self.expect not in (CAUGHT, HOLDS):
@@ -146,6 +149,7 @@ class Scenario:
                     "expect": v.expect,
                     "summary": v.summary,
                     "engines": list(v.engines),
+                    "bug_class": v.bug_class,
                 }
                 for v in self.variants.values()
             ],

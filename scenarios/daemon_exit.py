@@ -195,6 +195,7 @@ def _variant(
     summary: str,
     program: Callable[[int, float], None],
     kinds: tuple[str, ...] | None = None,
+    bug_class: str = "",
 ) -> None:
     SCENARIO.add(
         Variant(
@@ -207,6 +208,7 @@ def _variant(
             teardown=teardown,
             expect=CAUGHT if kinds else HOLDS,
             kinds=kinds,
+            bug_class=bug_class,
             engines=("stress",),  # a subprocess: real interpreter exit, real time
             settings={"stress": STRESS},
             source=(program,),
@@ -219,12 +221,14 @@ _variant(
     "queue work for a daemon worker and let the main thread end: the work dies with it",
     daemon_worker_program,
     kinds=("assert",),
+    bug_class="work lost at exit",
 )
 _variant(
     "buggy_setdaemon",
     "setDaemon(True) called inside run(): RuntimeError, the thread dies at once",
     set_daemon_in_run_program,
     kinds=("assert",),
+    bug_class="thread lifecycle misuse",
 )
 _variant(
     "event",

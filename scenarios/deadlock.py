@@ -220,6 +220,7 @@ SCENARIO.add(
         "thread i takes lock i, then lock i+1: opposite orders, a cycle of waits",
         work_opposite_orders,
         expect=CAUGHT,
+        bug_class="deadlock",
         kinds=("hang", "deadlock"),
     )
 )

@@ -194,6 +194,7 @@ SCENARIO.add(
         observe=observe,
         teardown=teardown,
         expect=CAUGHT,
+        bug_class="lost result",
         kinds=("exception", "assert"),
         engines=("stress",),
         settings={"stress": STRESS},

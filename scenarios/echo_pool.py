@@ -391,7 +391,9 @@ def teardown(run: Run) -> None:
         raise RuntimeError(f"threads would not stop: {', '.join(stuck)}")
 
 
-def _variant(name: str, expect: str, summary: str, source: tuple[object, ...]) -> Variant:
+def _variant(
+    name: str, expect: str, summary: str, source: tuple[object, ...], bug_class: str = ""
+) -> Variant:
     return Variant(
         name=name,
         summary=summary,
@@ -402,6 +404,7 @@ def _variant(name: str, expect: str, summary: str, source: tuple[object, ...]) -
         teardown=teardown,
         expect=expect,
         kinds=("assert",) if expect == CAUGHT else None,
+        bug_class=bug_class,
         engines=("stress",),
         settings={"stress": STRESS},
         source=source,
@@ -414,6 +417,7 @@ SCENARIO.add(
         CAUGHT,
         "daemon workers on a Queue, accept forever: Ctrl-C kills conversations mid-echo",
         (echo_server_daemon, echo_worker_daemon, echo_client),
+        bug_class="work lost at exit",
     )
 )
 SCENARIO.add(

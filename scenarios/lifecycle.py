@@ -237,6 +237,7 @@ def _variant(
     body: Callable[[State, Program], None],
     source: tuple[object, ...],
     kinds: tuple[str, ...] | None = None,
+    bug_class: str = "",
 ) -> None:
     SCENARIO.add(
         Variant(
@@ -249,6 +250,7 @@ def _variant(
             teardown=teardown,
             expect=CAUGHT if kinds else HOLDS,
             kinds=kinds,
+            bug_class=bug_class,
             engines=("stress", "explore"),
             settings={"stress": STRESS},
             source=source,
@@ -262,6 +264,7 @@ _variant(
     start_twice,
     source=(next_job, start_twice),
     kinds=("exception",),
+    bug_class="thread lifecycle misuse",
 )
 _variant(
     "buggy_run",
@@ -269,6 +272,7 @@ _variant(
     call_run,
     source=(Greeter, call_run),
     kinds=("assert",),
+    bug_class="thread lifecycle misuse",
 )
 _variant(
     "buggy_init",
@@ -276,6 +280,7 @@ _variant(
     forget_init,
     source=(ForgetfulGreeter, forget_init),
     kinds=("exception",),
+    bug_class="thread lifecycle misuse",
 )
 _variant(
     "start",

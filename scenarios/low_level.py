@@ -181,6 +181,7 @@ def _variant(
     body: Callable[[State, Program], None],
     source: tuple[object, ...],
     kinds: tuple[str, ...] | None = None,
+    bug_class: str = "",
 ) -> None:
     SCENARIO.add(
         Variant(
@@ -193,6 +194,7 @@ def _variant(
             teardown=teardown,
             expect=CAUGHT if kinds else HOLDS,
             kinds=kinds,
+            bug_class=bug_class,
             engines=("stress", "explore"),
             settings={"stress": STRESS},
             source=source,
@@ -206,6 +208,7 @@ _variant(
     string_args,
     (Program.speak, string_args),
     kinds=("exception",),
+    bug_class="API misuse",
 )
 _variant(
     "buggy_exit",
@@ -213,6 +216,7 @@ _variant(
     exit_at_once,
     (Program.speak, exit_at_once),
     kinds=("assert",),
+    bug_class="work lost at exit",
 )
 _variant(
     "tuple",

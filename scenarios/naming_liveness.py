@@ -275,6 +275,7 @@ def _variant(
     body: Callable[[State, Program], None],
     source: tuple[object, ...],
     kinds: tuple[str, ...] | None = None,
+    bug_class: str = "",
 ) -> None:
     SCENARIO.add(
         Variant(
@@ -287,6 +288,7 @@ def _variant(
             teardown=teardown,
             expect=CAUGHT if kinds else HOLDS,
             kinds=kinds,
+            bug_class=bug_class,
             engines=("stress", "explore"),
             settings={"stress": STRESS},
             source=source,
@@ -300,6 +302,7 @@ _variant(
     article_program,
     (ArticleThread, article_program),
     kinds=("exception",),
+    bug_class="removed API",
 )
 _variant(
     "racy",
@@ -307,6 +310,7 @@ _variant(
     racy_program,
     (Patient, ask, racy_program),
     kinds=("assert",),
+    bug_class="check-then-act race",
 )
 _variant(
     "event",

@@ -307,6 +307,7 @@ SCENARIO.add(
         observe=observe,
         teardown=teardown,
         expect=CAUGHT,
+        bug_class="order violation",
         kinds=("assert",),
         engines=("stress",),
         settings={"stress": STRESS},

@@ -340,6 +340,7 @@ SCENARIO.add(
         observe=observe,
         teardown=teardown,
         expect=CAUGHT,
+        bug_class="missing shutdown",
         kinds=("assert",),
         engines=("stress",),
         settings={"stress": STRESS},

@@ -248,6 +248,7 @@ SCENARIO.add(
         "a daemon printer polls get_nowait() and sleeps; main sends the exit marker and ends",
         main_with_daemon_printer,
         expect=CAUGHT,
+        bug_class="work lost at exit",
         kinds=("assert",),
         source=(polling_printer, main_with_daemon_printer),
     )

@@ -305,6 +305,7 @@ SCENARIO.add(
         main_without_ending,
         setup=Pipeline,
         expect=CAUGHT,
+        bug_class="missing shutdown",
         kinds=("hang", "deadlock"),
         source=(consume_forever, main_without_ending),
     )
@@ -316,6 +317,7 @@ SCENARIO.add(
         functools.partial(main_with_sentinels, consumer=consume_ack_twice),
         setup=bounded,
         expect=CAUGHT,
+        bug_class="protocol misuse",
         kinds=("exception",),
         source=(consume_ack_twice, main_with_sentinels),
     )

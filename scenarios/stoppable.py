@@ -230,6 +230,7 @@ def _variant(
     thread_class: ThreadClass,
     source: tuple[object, ...],
     kinds: tuple[str, ...] | None = None,
+    bug_class: str = "",
 ) -> None:
     SCENARIO.add(
         Variant(
@@ -242,6 +243,7 @@ def _variant(
             teardown=teardown,
             expect=CAUGHT if kinds else HOLDS,
             kinds=kinds,
+            bug_class=bug_class,
             engines=("stress", "explore"),
             settings={"stress": STRESS},
             source=source,
@@ -255,6 +257,7 @@ _variant(
     FlagThread,
     (FlagThread,),
     kinds=("assert",),
+    bug_class="unresponsive stop",
 )
 _variant(
     "buggy_join",
@@ -262,6 +265,7 @@ _variant(
     JoinStopsThread,
     (EventThread.run, JoinStopsThread),
     kinds=("assert",),
+    bug_class="lost work",
 )
 _variant(
     "event",

@@ -153,6 +153,7 @@ SCENARIO.add(
         check=check,
         observe=observe,
         expect=CAUGHT,
+        bug_class="lost update",
         kinds=("assert",),
         engines=("stress", "explore"),
         settings={"stress": STRESS, "explore": EXPLORE},

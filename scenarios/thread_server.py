@@ -304,6 +304,7 @@ SCENARIO.add(
         observe=observe,
         teardown=teardown,
         expect=CAUGHT,
+        bug_class="message framing",
         kinds=("assert",),
         engines=("stress",),
         settings={"stress": STRESS},
