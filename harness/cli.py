@@ -11,15 +11,19 @@ import argparse
 import json
 import math
 import os
+import shlex
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from harness import _validate
 from harness.errors import HarnessError, UsageError
+from harness.explain import DEFAULT_EVIDENCE_BUDGET, explain
 from harness.explore import DEFAULT_BUDGET, DEFAULT_STRATEGY, STRATEGIES
 from harness.explore.engine import MAX_BUDGET
 from harness.report import make_console, render_catalogue, render_list, render_result
+from harness.report.html import write_report
+from harness.report.lesson import render_lessons
 from harness.report.progress import RunProgress
 from harness.runner import replay_token, run_variants
 from harness.scenario import Scenario, Variant, catalogue, resolve
@@ -106,6 +110,14 @@ def _add_output(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_report(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--report",
+        metavar="PATH.html",
+        help="also write a self-contained HTML report (histogram, lanes, lock graph, token)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="harness",
@@ -140,6 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     stress.add_argument("--seed", type=_seed, help="seed of every random choice (default 0)")
     stress.add_argument("--timeout", type=_seconds, help="deadline of each run in seconds")
     _add_output(stress)
+    _add_report(stress)
     stress.set_defaults(func=_cmd_stress)
 
     explore = commands.add_parser(
@@ -168,6 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
     explore.add_argument("--threads", type=_count(1000), help="threads per execution")
     explore.add_argument("--seed", type=_seed, help="seed of every random choice (default 0)")
     _add_output(explore)
+    _add_report(explore)
     explore.set_defaults(func=_cmd_explore)
 
     replay = commands.add_parser(
@@ -182,6 +196,28 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--full", action="store_true", help="show every step of the interleaving")
     _add_output(replay)
     replay.set_defaults(func=_cmd_replay)
+
+    explain = commands.add_parser(
+        "explain",
+        help="explain a scenario's bug: code, interleaving, bug class, fix and evidence",
+        description=(
+            "Explain each buggy variant of SCENARIO (or the one SCENARIO:VARIANT names; "
+            "a fixed variant is explained as the fix of its buggy twin): the buggy code, "
+            "the minimal failing interleaving found by exploration (or what stress "
+            "observed, for programs only real threads can run), the bug's class in "
+            "plain words, and the fix as a diff with the evidence that it holds. "
+            "Exit 0 when every bug was observed and every fix held, 1 otherwise."
+        ),
+    )
+    explain.add_argument("target", metavar="SCENARIO[:VARIANT]")
+    explain.add_argument("--seed", type=_seed, help="seed of every random choice (default 0)")
+    explain.add_argument(
+        "--budget",
+        type=_count(MAX_BUDGET),
+        help=f"most schedules of the fix's exhaustive search (default {DEFAULT_EVIDENCE_BUDGET})",
+    )
+    explain.add_argument("--full", action="store_true", help="show every step of the interleaving")
+    explain.set_defaults(func=_cmd_explain)
     return parser
 
 
@@ -226,7 +262,20 @@ def _targets(specs: Sequence[str], engine: str) -> tuple[list[tuple[Scenario, Va
     return pairs, False
 
 
+def _report_path(path: str | None) -> str | None:
+    """Check before running that the report can be written where asked."""
+    if path is None:
+        return None
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise UsageError(f"--report {path}: no such directory {folder}")
+    if os.path.isdir(path):
+        raise UsageError(f"--report {path}: is a directory")
+    return path
+
+
 def _run_engine(args: argparse.Namespace, engine: str, overrides: dict[str, Any]) -> int:
+    report = _report_path(args.report)
     pairs, judged = _targets(args.targets, engine)
 
     def progress_factory(scenario: Scenario, variant: Variant) -> RunProgress | None:
@@ -257,6 +306,12 @@ def _run_engine(args: argparse.Namespace, engine: str, overrides: dict[str, Any]
                 if i:
                     console.print()
                 render_result(console, run.result)
+    if report is not None:
+        try:
+            write_report(report, runs, engine, judged=judged, command=args.command_line)
+        except OSError as exc:
+            raise UsageError(f"--report {report}: {exc.strerror or exc}") from None
+        print(f"harness: report written to {report}", file=sys.stderr)
     return 0 if ok else 1
 
 
@@ -292,11 +347,29 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     return 1 if run.result.failed else 0
 
 
+def _cmd_explain(args: argparse.Namespace) -> int:
+    console = make_console()
+
+    def progress(scenario: Scenario, variant: Variant, engine: str) -> RunProgress:
+        return RunProgress(f"{engine} {scenario.name}:{variant.name}")
+
+    lessons = explain(
+        args.target,
+        seed=args.seed or 0,
+        budget=args.budget or DEFAULT_EVIDENCE_BUDGET,
+        progress=progress,
+    )
+    render_lessons(console, lessons, full=args.full)
+    return 0 if all(lesson.ok for lesson in lessons) else 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``harness`` console script; returns the exit status."""
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
+        words = list(sys.argv[1:] if argv is None else argv)
+        args.command_line = shlex.join(["harness", *words])
         return int(args.func(args))
     except HarnessError as exc:
         message = " ".join(str(exc).split())

@@ -3,6 +3,7 @@ piped, ``NO_COLOR`` respected (rich reads it), width taken from the terminal."""
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 from collections.abc import Iterable
@@ -13,7 +14,9 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from harness.explore.interleaving import Interleaving
 from harness.outcome import Result, Verdict
+from harness.report.lanes import lanes_renderable
 
 __all__ = ["make_console", "render_catalogue", "render_list", "render_result"]
 
@@ -23,12 +26,46 @@ MAX_GROUPS_SHOWN = 5
 MAX_DETAIL_LINES = 40
 
 
+class _TrimmedLines(io.TextIOBase):
+    """Writes through to ``file`` without the spaces rich pads table lines with.
+
+    On a terminal the padding is invisible; in a file or a pipe it is noise that
+    diffs and editors show.
+    """
+
+    def __init__(self, file: IO[str]) -> None:
+        self._file = file
+        self._pending = ""
+
+    def write(self, text: str) -> int:
+        lines = (self._pending + text).split("\n")
+        self._pending = lines.pop()
+        for line in lines:
+            self._file.write(line.rstrip(" ") + "\n")
+        return len(text)
+
+    def flush(self) -> None:
+        if self._pending.strip(" "):
+            self._file.write(self._pending)
+            self._pending = ""
+        self._file.flush()
+
+    def isatty(self) -> bool:
+        return False
+
+
 def make_console(file: IO[str] | None = None) -> Console:
-    """A console for ``file`` (stdout): coloured on a terminal, plain otherwise."""
+    """A console for ``file`` (stdout): coloured on a terminal, plain otherwise.
+
+    Width: the terminal's; when not a terminal, ``COLUMNS`` or 110.
+    """
     file = file or sys.stdout
     is_tty = hasattr(file, "isatty") and file.isatty()
-    width = None if is_tty else int(os.environ.get("COLUMNS", "110") or 110)
-    return Console(file=file, highlight=False, soft_wrap=False, width=width)
+    if is_tty:
+        return Console(file=file, highlight=False, soft_wrap=False)
+    width = int(os.environ.get("COLUMNS", "110") or 110)
+    trimmed: IO[str] = _TrimmedLines(file)  # type: ignore[assignment]
+    return Console(file=trimmed, highlight=False, soft_wrap=False, width=width)
 
 
 def _verdict_style(verdict: Verdict) -> str:
@@ -96,7 +133,10 @@ def render_result(console: Console, result: Result, full: bool = False) -> None:
         console.print(f"\n... and {hidden} more distinct failures (use --json for all)")
     for name, section in result.sections.items():
         text = getattr(section, "render_text", None)
-        if callable(text):
+        if isinstance(section, Interleaving):
+            console.print()
+            console.print(lanes_renderable(section, console.width, full=full))
+        elif callable(text):
             console.print()
             console.print(Text(text(width=console.width, full=full)))
         elif isinstance(section, str):

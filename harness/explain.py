@@ -1,0 +1,528 @@
+"""``harness explain``: a scenario's bug, told so that someone new to threads can follow it.
+
+For each buggy variant of a scenario a :class:`Lesson` holds
+
+1. the buggy code, with its line numbers in the scenario's file;
+2. what the engines saw: the minimal failing interleaving that exploration found
+   (with the values read and written at the conflicting steps), or, for programs
+   the explorer cannot run (real sockets, subprocesses, interpreter exit), what a
+   short stress run observed;
+3. the bug's class in plain words (``Variant.bug_class``, defined in
+   :data:`BUG_CLASSES`);
+4. the fix, as a diff against the buggy code, and the evidence that it holds: a
+   bounded exhaustive search (``strategy="dfs"``) where the explorer can run it,
+   and stress runs with the catalogue's settings.
+
+Nothing here knows an answer in advance: every observation comes from running the
+engines on the catalogue's code.
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+import linecache
+import re
+import textwrap
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.errors import UsageError
+from harness.explore.interleaving import Interleaving
+from harness.explore.runtime import Step
+from harness.outcome import Failure, Result
+from harness.runner import VariantRun, run_variant
+from harness.scenario import CAUGHT, HOLDS, Scenario, Variant, resolve
+
+__all__ = [
+    "BUG_CLASSES",
+    "DATA_RACES",
+    "DEFAULT_EVIDENCE_BUDGET",
+    "CodeListing",
+    "Evidence",
+    "Lesson",
+    "explain",
+    "nearest_fix",
+    "source_diff",
+    "tell",
+]
+
+#: Most schedules the bounded exhaustive search of a fix may run: enough to
+#: exhaust thevar (104), printer (938) and deadlock (1374) fixes; the larger
+#: programs spend it (about 25 s for naming_liveness:event) and say so.
+DEFAULT_EVIDENCE_BUDGET = 1500
+
+#: Each bug class in plain words: what goes wrong, for someone who has never
+#: seen a race. ``Variant.bug_class`` names one of these.
+BUG_CLASSES: dict[str, str] = {
+    "lost update": (
+        "Two threads read the same value, each computes a new value from what it read, "
+        "and each writes its result back. The second write replaces the first instead "
+        "of building on it, so one thread's work disappears, without any error. Reading "
+        "and writing are separate steps: another thread can run between them."
+    ),
+    "atomicity violation": (
+        "A sequence of steps that must happen as one (check, then act) is interrupted "
+        "by another thread in the middle, which sees or changes a half-done state."
+    ),
+    "order violation": (
+        "One thread uses a result before the thread that produces it has finished. "
+        "Starting a thread does not mean it has done anything yet: wait until it has "
+        "(join() it, wait on an Event, take the result from a Queue) before reading "
+        "what it produces."
+    ),
+    "deadlock": (
+        "Each thread holds something that another one needs, and waits for something "
+        "that another one holds. Nobody can go on, and nothing will ever change that: "
+        "the program hangs for ever, without an error message."
+    ),
+    "lost wake-up": (
+        "A thread waits for a signal that was already sent before it started waiting, "
+        "or that nobody will send: it sleeps for ever."
+    ),
+    "unsafe publication": (
+        "An object is handed to other threads before it is fully built, so they can "
+        "see it half-initialised."
+    ),
+    "resource leak": (
+        "Threads, sockets or files are opened and never closed or joined, so they "
+        "pile up for as long as the program runs."
+    ),
+    "work lost at exit": (
+        "The program ended while a thread still had work to do. The interpreter does "
+        "not wait for daemon threads (nor for threads of the low-level _thread "
+        "module): at exit they are stopped wherever they are, and their unfinished "
+        "work disappears silently."
+    ),
+    "thread lifecycle misuse": (
+        "A Thread object has a fixed life: Thread.__init__ runs, start() is called "
+        "exactly once and runs run() in a new thread, the thread ends. Calling run() "
+        "yourself, starting a thread twice, skipping Thread.__init__ or changing "
+        "settings such as daemon after start() breaks that life."
+    ),
+    "API misuse": (
+        "A threading function is called with arguments it does not accept. The "
+        "mistake shows every time the line runs, not by chance."
+    ),
+    "removed API": (
+        "The program calls a method that old Python versions had and current ones "
+        "no longer have (or only warn about): it fails every time, on any schedule."
+    ),
+    "check-then-act race": (
+        "The program asks about a state (is that thread still alive?) and acts on "
+        "the answer, but the answer can change right after it was given. What it "
+        "prints depends on timing, not on its logic."
+    ),
+    "missing shutdown": (
+        "Threads loop for ever waiting for more work, and nothing can tell them that "
+        "the work is over. The program cannot end cleanly: its threads, sockets and "
+        "memory are never given back."
+    ),
+    "protocol misuse": (
+        "A synchronization object's rules are broken (a Queue wants exactly one "
+        "task_done() per get()). Its bookkeeping goes wrong, and so does everything "
+        "that relies on it, such as q.join()."
+    ),
+    "unresponsive stop": (
+        "A thread checks its stop flag only between long sleeps. A sleep cannot be "
+        "interrupted, so stopping it takes up to a whole period. Waiting on an Event "
+        "with a timeout returns the moment the Event is set."
+    ),
+    "lost work": (
+        "A call that should only wait also changes what the thread does (here join() "
+        "stops it first): work the caller was waiting for is never done, and nothing "
+        "says so."
+    ),
+    "lost result": (
+        "A thread computes something and returns it, but a Thread throws its target's "
+        "return value away. Joining tells you that the thread ended, not that its "
+        "result went anywhere: hand results over through a Queue or shared state."
+    ),
+    "message framing": (
+        "TCP delivers a stream of bytes, not messages: one recv() may return half a "
+        "message, or several glued together. Without a length prefix (or a "
+        "delimiter) the reader cannot tell where one message ends."
+    ),
+}
+
+#: Bug classes that are about data touched by several threads: their story tells
+#: the conflicting reads and writes. (For the others, conflicting accesses are
+#: mostly a thread's constructor and its own reads, which would be noise.)
+DATA_RACES = frozenset({"lost update", "atomicity violation", "unsafe publication"})
+
+_WAIT = re.compile(r"(?P<waiter>\S+) waits for (?P<lock>\S+) held by (?P<holder>\S+)")
+
+
+@dataclass(frozen=True)
+class CodeListing:
+    """The source of one function or class, and where it starts in its file."""
+
+    name: str
+    file: str
+    first_line: int
+    text: str
+
+    @classmethod
+    def of(cls, obj: Any) -> CodeListing:
+        lines, first = inspect.getsourcelines(obj)
+        return cls(
+            getattr(obj, "__qualname__", repr(obj)),
+            inspect.getsourcefile(obj) or "?",
+            max(first, 1),
+            textwrap.dedent("".join(lines)),
+        )
+
+
+@dataclass
+class Evidence:
+    """One engine run of the fix, and what it showed."""
+
+    engine: str
+    how: str
+    run: VariantRun
+
+    @property
+    def held(self) -> bool:
+        return not self.run.result.failed
+
+    @property
+    def exhausted(self) -> bool:
+        """Whether a bounded search covered every schedule within its bound."""
+        return "verified" in self.run.result.sections
+
+    def summary(self) -> str:
+        result = self.run.result
+        unit = "schedules" if self.engine == "explore" else "runs"
+        if result.failed:
+            first = result.failures[0].failure
+            return (
+                f"FAILED ({result.kind}) in {len(result.failing_runs)} of {result.runs} "
+                f"{unit}: {first.message}"
+            )
+        if self.exhausted:
+            return f"{result.sections['verified']}: the bounded search is exhausted"
+        if self.engine == "explore":
+            return f"no failure in {result.runs} {unit} (budget spent before the bound was)"
+        threads = result.settings.get("threads")
+        return f"no failure in {result.runs} {unit}" + (f" of {threads} threads" if threads else "")
+
+
+@dataclass
+class Lesson:
+    """Everything `harness explain` says about one buggy variant."""
+
+    scenario: Scenario
+    buggy: Variant
+    code: list[CodeListing]
+    caught: VariantRun
+    story: list[str]
+    fix: Variant | None = None
+    diff: list[str] = field(default_factory=list)
+    evidence: list[Evidence] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return f"{self.scenario.name}:{self.buggy.name}"
+
+    @property
+    def bug_class(self) -> str:
+        return self.buggy.bug_class or "concurrency bug"
+
+    @property
+    def meaning(self) -> str:
+        return BUG_CLASSES.get(self.buggy.bug_class, "")
+
+    @property
+    def interleaving(self) -> Interleaving | None:
+        section = self.caught.result.sections.get("interleaving")
+        return section if isinstance(section, Interleaving) else None
+
+    @property
+    def observed(self) -> bool:
+        """Whether the engines saw the bug."""
+        return self.caught.caught
+
+    @property
+    def fix_holds(self) -> bool:
+        return bool(self.evidence) and all(e.held for e in self.evidence)
+
+    @property
+    def ok(self) -> bool:
+        return self.observed and (self.fix is None or self.fix_holds)
+
+
+# -- choosing what to explain -----------------------------------------------------
+
+
+def _source_text(variant: Variant) -> str:
+    return "\n".join(listing.text for listing in map(CodeListing.of, variant.source))
+
+
+def nearest_fix(scenario: Scenario, buggy: Variant) -> Variant | None:
+    """The fixed variant whose code is closest to ``buggy``'s: the smallest diff."""
+    fixes = [v for v in scenario.variants.values() if v.expect == HOLDS]
+    if not fixes:
+        return None
+    text = _source_text(buggy)
+
+    def similarity(fix: Variant) -> float:
+        return difflib.SequenceMatcher(None, text, _source_text(fix), autojunk=False).ratio()
+
+    return max(fixes, key=similarity)
+
+
+def _nearest_buggy(scenario: Scenario, fix: Variant) -> Variant | None:
+    buggy = [v for v in scenario.variants.values() if v.expect == CAUGHT]
+    return next((b for b in buggy if nearest_fix(scenario, b) is fix), buggy[0] if buggy else None)
+
+
+def _pairs(spec: str) -> list[tuple[Scenario, Variant, Variant | None]]:
+    """(scenario, buggy variant, fix) for each lesson that ``spec`` asks for."""
+    resolved = resolve(spec)
+    scenario = resolved[0][0]
+    if ":" in spec:
+        ((_, variant),) = resolved
+        if variant.expect == CAUGHT:
+            return [(scenario, variant, nearest_fix(scenario, variant))]
+        buggy = _nearest_buggy(scenario, variant)
+        if buggy is None:
+            raise UsageError(f"{scenario.name} has no buggy variant to explain")
+        return [(scenario, buggy, variant)]
+    pairs = [(scenario, v, nearest_fix(scenario, v)) for _, v in resolved if v.expect == CAUGHT]
+    if not pairs:
+        raise UsageError(f"{scenario.name} has no buggy variant to explain")
+    return pairs
+
+
+# -- the diff -----------------------------------------------------------------------
+
+
+def source_diff(buggy: Variant, fix: Variant, buggy_label: str, fix_label: str) -> list[str]:
+    """A unified diff from the buggy variant's code to the fix's."""
+    before = _source_text(buggy).splitlines()
+    after = _source_text(fix).splitlines()
+    return list(
+        difflib.unified_diff(before, after, fromfile=buggy_label, tofile=fix_label, lineterm="")
+    )
+
+
+# -- the story of a failing run -----------------------------------------------------
+
+
+def _thread_name(threads: Sequence[str], index: int) -> str:
+    return threads[index] if 0 <= index < len(threads) else f"T{index}"
+
+
+def _name(step: Step) -> str:
+    return step.label.lstrip(".") or "a value"
+
+
+def _lock_names(
+    failures: Sequence[Failure], steps: Sequence[Step], threads: Sequence[str]
+) -> dict[int, str]:
+    """Names of the locks in a deadlock report, by id of the lock object.
+
+    The report says "T0 waits for lock_b held by T1"; the recorded step where T0
+    blocked holds the lock object itself, so the name can be put on every step
+    that touches that lock.
+    """
+    names: dict[int, str] = {}
+    waits = {}
+    for failure in failures:
+        for match in _WAIT.finditer(failure.message):
+            waits[match["waiter"]] = match["lock"]
+    for step in steps:
+        if step.kind == "block" and step.obj is not None:
+            lock = waits.get(_thread_name(threads, step.thread))
+            if lock:
+                names[id(step.obj)] = lock
+    return names
+
+
+def _where(step: Step) -> str:
+    """`` (line 66: number = shared.theVar)``: the line and its code, comment cut."""
+    if not step.line:
+        return ""
+    code = linecache.getline(step.file, step.line).strip() if step.file else ""
+    code = code.split("  #", 1)[0].strip()
+    return f" (line {step.line}: {code})" if code else f" (line {step.line})"
+
+
+def tell(result: Result, data_race: bool = True, limit: int = 14) -> list[str]:
+    """The failing run in numbered plain sentences, from the recorded interleaving.
+
+    Only the steps that matter are told: the conflicting reads and writes (with the
+    values they read and wrote), and the lock operations of a deadlock. A write
+    that replaces another thread's write, computed from a value read before that
+    write, is called what it is: a lost update. ``data_race=False`` leaves the
+    reads and writes out. Without an interleaving (a stress run) the story is
+    what the failures say.
+    """
+    interleaving = result.sections.get("interleaving")
+    failures = [group.failure for group in result.failures]
+    if not isinstance(interleaving, Interleaving):
+        return [_failure_sentence(f) for f in failures]
+    steps = interleaving.steps
+    threads = interleaving.threads
+    locks = _lock_names(failures, steps, threads)
+    blocked_on = {id(s.obj) for s in steps if s.kind == "block" and id(s.obj) in locks}
+    told: list[str] = []
+    last_access: dict[tuple[int, str], int] = {}
+    for i, step in enumerate(steps):
+        who = _thread_name(threads, step.thread)
+        sentence = None
+        if data_race and step.kind in ("read", "write") and i in interleaving.conflicts:
+            value = f" = {step.value}" if step.value is not None else ""
+            verb = "reads" if step.kind == "read" else "writes"
+            sentence = f"{who} {verb} {_name(step)}{value}{_where(step)}"
+            if step.kind == "write":
+                previous = last_access.get((step.thread, step.label))
+                overwritten = _overwritten(steps, i, previous)
+                if overwritten is not None and previous is not None:
+                    other = _thread_name(threads, steps[overwritten].thread)
+                    sentence += (
+                        f": {who} computed it from the {steps[previous].value} it read "
+                        f"before {other} wrote {steps[overwritten].value}, so {other}'s "
+                        "update is overwritten and lost"
+                    )
+        elif step.kind == "acquire" and id(step.obj) in blocked_on:
+            following = next((s for s in steps[i + 1 :] if s.thread == step.thread), None)
+            if following is None or following.kind != "block" or following.obj is not step.obj:
+                sentence = f"{who} takes {locks[id(step.obj)]}{_where(step)}"
+        elif step.kind == "block" and id(step.obj) in locks:
+            holder = next(
+                (
+                    _thread_name(threads, s.thread)
+                    for s in steps[:i]
+                    if s.kind == "acquire" and s.obj is step.obj
+                ),
+                "another thread",
+            )
+            sentence = (
+                f"{who} wants {locks[id(step.obj)]}{_where(step)}, which {holder} holds: "
+                f"{who} waits"
+            )
+        if step.kind in ("read", "write"):
+            last_access[(step.thread, step.label)] = i
+        if sentence:
+            told.append(sentence)
+    if len(told) > limit:
+        skipped = len(told) - limit
+        told = [
+            *told[: limit // 2],
+            f"... {skipped} more steps ...",
+            *told[-(limit - limit // 2) :],
+        ]
+    if result.kind == "deadlock":
+        told.append("now every thread waits for another one, and none can ever go on: deadlock")
+    told.extend(_failure_sentence(f) for f in failures)
+    return told
+
+
+def _overwritten(steps: Sequence[Step], write: int, own_previous: int | None) -> int | None:
+    """The other thread's write that ``steps[write]`` replaces without having seen it."""
+    if own_previous is None or steps[own_previous].kind != "read":
+        return None
+    label = steps[write].label
+    for j in range(write - 1, own_previous, -1):
+        other = steps[j]
+        if other.kind == "write" and other.label == label and other.thread != steps[write].thread:
+            return j
+    return None
+
+
+def _failure_sentence(failure: Failure) -> str:
+    where = f" ({failure.thread})" if failure.thread and failure.thread != "check" else ""
+    if failure.kind == "assert":
+        return f"the check of the final state fails{where}: {failure.message}"
+    if failure.kind == "exception":
+        return f"an exception is raised{where}: {failure.message}"
+    if failure.message.startswith(failure.kind):
+        return failure.message
+    return f"{failure.kind}{where}: {failure.message}"
+
+
+# -- running it all -------------------------------------------------------------------
+
+
+Progress = Callable[[Scenario, Variant, str], Any]
+
+
+def _observe_bug(
+    scenario: Scenario, buggy: Variant, seed: int, progress: Progress | None
+) -> VariantRun:
+    """Catch the bug: by exploration when the variant allows it, else by stress."""
+    engines = [e for e in ("explore", "stress") if e in buggy.engines]
+    run = None
+    for engine in engines:
+        bar = progress(scenario, buggy, engine) if progress else None
+        try:
+            run = run_variant(scenario, buggy, engine, {"seed": seed}, judged=True, progress=bar)
+        finally:
+            if bar is not None and hasattr(bar, "close"):
+                bar.close()
+        if run.caught:
+            break
+    assert run is not None  # every variant has an engine
+    return run
+
+
+def _evidence(
+    scenario: Scenario, fix: Variant, seed: int, budget: int, progress: Progress | None
+) -> list[Evidence]:
+    plans: list[tuple[str, dict[str, Any], str]] = []
+    if "explore" in fix.engines:
+        plans.append(
+            (
+                "explore",
+                {"strategy": "dfs", "budget": budget, "seed": seed},
+                "exploration, every schedule with at most 2 preemptions (dfs)",
+            )
+        )
+    if "stress" in fix.engines:
+        plans.append(("stress", {"seed": seed}, "stress, real threads with noise injection"))
+    evidence = []
+    for engine, overrides, how in plans:
+        bar = progress(scenario, fix, engine) if progress else None
+        try:
+            run = run_variant(scenario, fix, engine, overrides, progress=bar)
+        finally:
+            if bar is not None and hasattr(bar, "close"):
+                bar.close()
+        evidence.append(Evidence(engine, how, run))
+    return evidence
+
+
+def explain(
+    spec: str,
+    *,
+    seed: int = 0,
+    budget: int = DEFAULT_EVIDENCE_BUDGET,
+    progress: Progress | None = None,
+) -> list[Lesson]:
+    """The lessons of ``SCENARIO`` (every buggy variant) or ``SCENARIO:VARIANT``.
+
+    A buggy variant is explained with the fix whose code is closest to it; a fixed
+    variant is explained as the fix of the buggy variant closest to it.
+    ``progress(scenario, variant, engine)`` may return a progress callback for
+    each engine run.
+    """
+    lessons = []
+    for scenario, buggy, fix in _pairs(spec):
+        caught = _observe_bug(scenario, buggy, seed, progress)
+        lesson = Lesson(
+            scenario=scenario,
+            buggy=buggy,
+            code=[CodeListing.of(obj) for obj in buggy.source],
+            caught=caught,
+            story=tell(caught.result, data_race=buggy.bug_class in DATA_RACES),
+            fix=fix,
+        )
+        if fix is not None:
+            lesson.diff = source_diff(
+                buggy, fix, f"{scenario.name}:{buggy.name}", f"{scenario.name}:{fix.name}"
+            )
+            lesson.evidence = _evidence(scenario, fix, seed, budget, progress)
+        lessons.append(lesson)
+    return lessons
