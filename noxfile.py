@@ -1,9 +1,11 @@
-"""Sessions: `nox -s tests`, `nox -s stress`, `nox -s lint`, `nox -s typecheck`.
+"""Sessions: `nox -s tests`, `nox -s stress`, `nox -s lint`, `nox -s typecheck`, `nox -s report`.
 
 Extra arguments after `--` pass through to the tool each session runs.
 """
 
 from __future__ import annotations
+
+import shutil
 
 import nox
 
@@ -44,3 +46,12 @@ def typecheck(session: nox.Session) -> None:
     """Check types with mypy."""
     session.install("-e", ".[test]", "mypy")
     session.run("mypy", *session.posargs)
+
+
+@nox.session
+def report(session: nox.Session) -> None:
+    """Write sample HTML reports and screenshot them in headless Chromium (build/report)."""
+    if not shutil.which("chromium"):
+        session.error("Chromium not found: install it with `apt-get install -y chromium`")
+    session.install("-e", ".")
+    session.run("python", "-m", "harness.report.browser", "--out", "build/report", *session.posargs)

@@ -25,10 +25,17 @@ from harness.explore.interleaving import Interleaving
 from harness.outcome import FailureGroup, Result
 from harness.report.svg import graph_svg, histogram_svg, swimlane_svg
 
-__all__ = ["lock_graph", "render_report", "wait_graph", "write_report"]
+__all__ = [
+    "lock_graph",
+    "render_report",
+    "render_result_html",
+    "wait_graph",
+    "write_report",
+    "write_result_report",
+]
 
 _LOCK_ORDER = re.compile(r"lock order inversion: (?P<chain>.+)$")
-_TOOK = re.compile(r"^(?P<thread>.+?) took (?P<taken>\S+) at \S+ while holding (?P<held>\S+) ")
+_TOOK = re.compile(r"^(?P<thread>\S+) took (?P<taken>\S+) at .+? while holding (?P<held>\S+) \(")
 _WAIT = re.compile(r"(?P<waiter>\S+) waits for (?P<lock>\S+) held by (?P<holder>\S+)")
 
 _CSS = """
@@ -148,9 +155,16 @@ def wait_graph(
 # -- one result ---------------------------------------------------------------------------
 
 
+#: Distinct failures shown open; the others are folded (a <details> element).
+OPEN_FAILURES = 5
+
+
 def _failures(result: Result) -> str:
     parts = []
-    for group in result.failures:
+    for i, group in enumerate(result.failures):
+        if i == OPEN_FAILURES:
+            hidden = len(result.failures) - OPEN_FAILURES
+            parts.append(f"<details><summary>{hidden} more distinct failures</summary>")
         failure = group.failure
         where = f" in {_e(failure.thread)}" if failure.thread else ""
         parts.append(
@@ -160,6 +174,8 @@ def _failures(result: Result) -> str:
         if failure.details:
             parts.append(f"<pre>{_e(failure.details.rstrip())}</pre>")
         parts.append("</div>")
+    if len(result.failures) > OPEN_FAILURES:
+        parts.append("</details>")
     return "".join(parts)
 
 
@@ -259,24 +275,14 @@ def _summary_table(runs: Sequence[Any]) -> str:
     )
 
 
-def render_report(
-    runs: Sequence[Any], engine: str, *, judged: bool = False, command: str = ""
-) -> str:
-    """The whole page for the variant runs of one ``stress`` or ``explore`` call."""
+def _page(title: str, command: str, body: Sequence[str]) -> str:
     from harness import __version__  # late: harness imports the report package
 
-    title = f"harness {engine}" + (": the catalogue" if judged else "")
-    if not judged and len(runs) == 1:
-        title = f"harness {engine} {runs[0].name}"
-    body = [f"<header><h1>{_e(title)}</h1>"]
+    head = [f"<header><h1>{_e(title)}</h1>"]
     if command:
-        body.append(f'<p class="cmd mono">$ {_e(command)}</p>')
-    body.append("</header>")
-    if judged or len(runs) > 1:
-        body.append(_summary_table(runs))
-    for i, run in enumerate(runs):
-        body.append(render_result_html(run.result, run.name, ident=f"r{i}"))
-    body.append(
+        head.append(f'<p class="cmd mono">$ {_e(command)}</p>')
+    head.append("</header>")
+    footer = (
         f"<footer>thread-harness {_e(__version__)} · Python {_e(platform.python_version())} "
         f"({_e(platform.python_implementation())})</footer>"
     )
@@ -284,15 +290,43 @@ def render_report(
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{_e(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
-        + "\n".join(body)
+        + "\n".join([*head, *body, footer])
         + "\n</body>\n</html>\n"
     )
+
+
+def render_report(
+    runs: Sequence[Any], engine: str, *, judged: bool = False, command: str = ""
+) -> str:
+    """The whole page for the variant runs of one ``stress`` or ``explore`` call."""
+    title = f"harness {engine}" + (": the catalogue" if judged else "")
+    if not judged and len(runs) == 1:
+        title = f"harness {engine} {runs[0].name}"
+    body = []
+    if judged or len(runs) > 1:
+        body.append(_summary_table(runs))
+    for i, run in enumerate(runs):
+        body.append(render_result_html(run.result, run.name, ident=f"r{i}"))
+    return _page(title, command, body)
 
 
 def write_report(
     path: str, runs: Sequence[Any], engine: str, *, judged: bool = False, command: str = ""
 ) -> None:
     """Write :func:`render_report` to ``path`` (UTF-8)."""
-    page = render_report(runs, engine, judged=judged, command=command)
+    _write(path, render_report(runs, engine, judged=judged, command=command))
+
+
+def write_result_report(path: str, result: Result, title: str | None = None) -> None:
+    """Write the report of one :class:`~harness.Result` of the Python API to ``path``.
+
+    >>> result = harness.stress(setup, actors, check)              # doctest: +SKIP
+    >>> write_result_report("report.html", result, "my counter")   # doctest: +SKIP
+    """
+    name = title or result.target or f"harness.{result.engine}"
+    _write(path, _page(name, "", [render_result_html(result, name)]))
+
+
+def _write(path: str, page: str) -> None:
     with open(path, "w", encoding="utf-8") as out:
         out.write(page)

@@ -25,7 +25,7 @@ FORBIDDEN = "#dc2626"
 CONFLICT = "#f59e0b"
 #: Approximate width of one character of the 12px monospace font, in pixels.
 CHAR = 7.3
-MAX_BARS = 24
+MAX_BARS = 15
 
 
 def _e(text: object) -> str:
@@ -153,15 +153,16 @@ def graph_svg(
     marker = f"arrow-{ident}"
     kinds = kinds or {}
     n = max(len(nodes), 1)
+    width = size + 280  # room beside the circle for the edge labels
     centre = size / 2
     radius = size / 2 - 70 if n > 1 else 0
     where = {}
     for i, node in enumerate(nodes):
         angle = -math.pi / 2 + 2 * math.pi * i / n
-        where[node] = (centre + radius * math.cos(angle), centre + radius * math.sin(angle))
+        where[node] = (width / 2 + radius * math.cos(angle), centre + radius * math.sin(angle))
     parts = [
-        f'<svg class="graph" width="{size}" height="{size}" '
-        f'viewBox="0 0 {size} {size}" role="img" aria-label="lock graph">'
+        f'<svg class="graph" width="{width}" height="{size}" '
+        f'viewBox="0 0 {width} {size}" role="img" aria-label="lock graph">'
         f'<defs><marker id="{marker}" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" '
         'markerHeight="8" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" '
         'fill="#b91c1c"/></marker></defs>'
@@ -177,12 +178,15 @@ def graph_svg(
         sx, sy = x1 + ux * 42, y1 + uy * 42
         ex, ey = x2 - ux * 42, y2 - uy * 42
         mx, my = (sx + ex) / 2 - uy * 30, (sy + ey) / 2 + ux * 30
+        # The label sits beside the curve's middle, on its outer side.
+        lx, ly = (sx + ex) / 4 + mx / 2 - uy * 6, (sy + ey) / 4 + my / 2 + ux * 6 + 4
+        anchor = "middle" if abs(uy) < 0.3 else ("end" if uy > 0 else "start")
         parts.append(
             f'<g class="edge"><title>{_e(source)} → {_e(target)}: {_e(label)}</title>'
             f'<path d="M {sx:.1f} {sy:.1f} Q {mx:.1f} {my:.1f} {ex:.1f} {ey:.1f}" fill="none" '
             f'stroke="#b91c1c" stroke-width="2" marker-end="url(#{marker})"/>'
-            f'<text x="{mx:.1f}" y="{my:.1f}" class="edge-label" text-anchor="middle">'
-            f"{_e(_clip(label, 150))}</text></g>"
+            f'<text x="{lx:.1f}" y="{ly:.1f}" class="edge-label" text-anchor="{anchor}">'
+            f"{_e(_clip(label, 250))}</text></g>"
         )
     for node in nodes:
         x, y = where[node]
