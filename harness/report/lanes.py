@@ -27,7 +27,7 @@ THREAD_COLOURS = ("cyan", "magenta", "green", "yellow", "blue", "bright_red")
 MAX_STRETCH = 10
 #: Narrowest readable lane; below it the table becomes a list.
 MIN_LANE = 18
-MIN_SOURCE = 24
+MIN_SOURCE = 16
 
 
 @dataclass(frozen=True)
@@ -108,19 +108,27 @@ def colour(thread: int) -> str:
     return THREAD_COLOURS[thread % len(THREAD_COLOURS)]
 
 
-def _action_text(row: LaneRow | Gap) -> Text:
+def _action_text(row: LaneRow | Gap, width: int | None = None) -> Text:
+    """The line number and the actions; wrapped between actions, never inside one
+    (``*read .theVar = 1`` stays whole), continuation lines indented."""
     if isinstance(row, Gap):
         return Text(row.text, style="dim italic")
     text = Text()
     text.append(f"{row.line:>4} " if row.line else "     ", style="dim")
+    used = 5
     for i, action in enumerate(row.actions):
         if i:
-            text.append(", ")
-        if action.startswith("*"):
-            # A conflicting access: the heart of the story, so it stands out.
-            text.append(action, style="bold reverse")
-        else:
-            text.append(action)
+            text.append(",")
+            used += 1
+            if width is not None and used + 1 + len(action) > width:
+                text.append("\n     ")
+                used = 5
+            else:
+                text.append(" ")
+                used += 1
+        # A conflicting access is the heart of the story, so it stands out.
+        text.append(action, style="bold reverse" if action.startswith("*") else "")
+        used += len(action)
     return text
 
 
@@ -159,7 +167,7 @@ def lanes_renderable(interleaving: Interleaving, width: int, full: bool = False)
         )
         for row in rows:
             cells: list[Text | str] = [""] * n
-            cells[row.thread % n] = _action_text(row)
+            cells[row.thread % n] = _action_text(row, lane - 2)
             source = Text(_source(row, show_file), style="dim") if isinstance(row, LaneRow) else ""
             table.add_row(*cells, source, style=colour(row.thread))
         return Group(_header(interleaving), table)
