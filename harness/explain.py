@@ -9,7 +9,8 @@ For each buggy variant of a scenario a :class:`Lesson` holds
    short stress run observed;
 3. the bug's class in plain words (``Variant.bug_class``, defined in
    :data:`BUG_CLASSES`);
-4. the fix, as a diff against the buggy code, and the evidence that it holds: a
+4. the fix (the first fixed variant declared after the buggy one), as a diff
+   against the buggy code, and the evidence that it holds: a
    bounded exhaustive search (``strategy="dfs"``) where the explorer can run it,
    and stress runs with the catalogue's settings.
 
@@ -260,19 +261,22 @@ def _source_text(variant: Variant) -> str:
 
 
 def nearest_fix(scenario: Scenario, buggy: Variant) -> Variant | None:
-    """The fixed variant whose code is closest to ``buggy``'s: the smallest diff."""
-    fixes = [v for v in scenario.variants.values() if v.expect == HOLDS]
+    """The fix of ``buggy``: the first fixed variant declared after it.
+
+    Scenario modules declare each bug followed by its fixes (``buggy, join,
+    buggy_join, event``), so declaration order pairs them; a buggy variant
+    declared after every fix gets the first fix.
+    """
+    variants = list(scenario.variants.values())
+    fixes = [v for v in variants if v.expect == HOLDS]
     if not fixes:
         return None
-    text = _source_text(buggy)
-
-    def similarity(fix: Variant) -> float:
-        return difflib.SequenceMatcher(None, text, _source_text(fix), autojunk=False).ratio()
-
-    return max(fixes, key=similarity)
+    after = variants[variants.index(buggy) + 1 :]
+    return next((v for v in after if v.expect == HOLDS), fixes[0])
 
 
 def _nearest_buggy(scenario: Scenario, fix: Variant) -> Variant | None:
+    """The buggy variant that ``fix`` fixes (see :func:`nearest_fix`)."""
     buggy = [v for v in scenario.variants.values() if v.expect == CAUGHT]
     return next((b for b in buggy if nearest_fix(scenario, b) is fix), buggy[0] if buggy else None)
 
@@ -503,8 +507,8 @@ def explain(
 ) -> list[Lesson]:
     """The lessons of ``SCENARIO`` (every buggy variant) or ``SCENARIO:VARIANT``.
 
-    A buggy variant is explained with the fix whose code is closest to it; a fixed
-    variant is explained as the fix of the buggy variant closest to it.
+    A buggy variant is explained with the first fix declared after it; a fixed
+    variant is explained as the fix of the buggy variant it follows.
     ``progress(scenario, variant, engine)`` may return a progress callback for
     each engine run.
     """

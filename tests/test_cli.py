@@ -117,3 +117,54 @@ def test_console_script_and_module_entry_points():
         assert proc.returncode == 2
         assert proc.stdout == ""
         assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+
+
+@pytest.mark.timeout(120)
+def test_explain_thevar_tells_the_whole_lesson(capsys):
+    code, out, err = run(capsys, "explain", "thevar", "--budget", "200")
+    assert code == 0, out + err
+    for part in ("1. The code", "2. What happened", "3. The bug: lost update", "4. The fix"):
+        assert part in out, f"{part!r} missing"
+    assert "harness replay hx1_" in out
+
+
+@pytest.mark.parametrize(
+    "argv, fragment",
+    [
+        (["explain"], "the following arguments are required"),
+        (["explain", "nosuchscenario"], "unknown scenario 'nosuchscenario'"),
+        (["explain", "thevar:nope"], "has no variant 'nope'"),
+        (["explain", "thevar", "--budget", "0"], "--budget: must be at least 1"),
+        (["stress", "thevar:buggy", "--report", "/no/such/dir/r.html"], "no such directory"),
+    ],
+)
+def test_explain_and_report_usage_errors_exit_2(capsys, argv, fragment):
+    code, out, err = run(capsys, *argv)
+    assert code == 2
+    assert out == ""
+    assert err.count("\n") == 1 and fragment in err, err
+
+
+@pytest.mark.timeout(120)
+def test_report_is_written_next_to_the_json(capsys, tmp_path):
+    path = tmp_path / "e.html"
+    code, out, err = run(capsys, "explore", "thevar:buggy", "--json", "--report", str(path))
+    assert code == 1
+    document = json.loads(out)  # stdout is still one JSON document
+    token = document["results"][0]["result"]["schedule"]
+    page = path.read_text(encoding="utf-8")
+    assert f"harness replay {token}" in page
+    assert 'class="histogram"' in page and 'class="swimlane"' in page
+    assert "report written to" in err
+
+
+@pytest.mark.timeout(120)
+def test_stress_report_has_the_histogram(capsys, tmp_path):
+    path = tmp_path / "r.html"
+    code, out, err = run(
+        capsys, "stress", "thevar:buggy", "--runs", "20", "--seed", "1", "--report", str(path)
+    )
+    assert code == 1, out + err
+    page = path.read_text(encoding="utf-8")
+    assert page.count('<g class="bar forbidden">') >= 1
+    assert "harness stress thevar:buggy --runs 20 --seed 1 --report" in page
