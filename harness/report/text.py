@@ -3,7 +3,6 @@ piped, ``NO_COLOR`` respected (rich reads it), width taken from the terminal."""
 
 from __future__ import annotations
 
-import io
 import os
 import sys
 from collections.abc import Iterable
@@ -26,11 +25,12 @@ MAX_GROUPS_SHOWN = 5
 MAX_DETAIL_LINES = 40
 
 
-class _TrimmedLines(io.TextIOBase):
+class _TrimmedLines:
     """Writes through to ``file`` without the spaces rich pads table lines with.
 
     On a terminal the padding is invisible; in a file or a pipe it is noise that
-    diffs and editors show.
+    diffs and editors show. (A plain object, not an ``io`` class: those flush
+    when collected, and the file below may be closed by then.)
     """
 
     def __init__(self, file: IO[str]) -> None:
