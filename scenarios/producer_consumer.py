@@ -8,10 +8,10 @@ interpreter does at exit for every non-daemon thread) never ends. The
 ``task_done_twice`` variant shows the other classic misuse: a consumer that
 acknowledges its stop signal once by hand and once more in a ``finally``.
 ``task_done()`` is then called more often than ``put()``: the surplus call raises
-``ValueError: task_done() called too many times`` and kills that consumer, and
-with three or more consumers the count of unfinished tasks can reach zero while
-one of them still holds an item, so ``q.join()`` may return before the work is
-done.
+``ValueError: task_done() called too many times`` and kills the consumer that
+makes it. The count of unfinished tasks is wrong from then on, so ``q.join()``
+may return while a consumer still holds an item, or never return, when the
+consumer that died had a sentinel still to take.
 
 The ``sentinel`` fix bounds the queue (producers wait when consumers fall
 behind), waits for the producers, then puts one sentinel per consumer behind the
@@ -37,17 +37,20 @@ from harness.stress import RunAborted
 
 #: Items each producer makes: few, so that the controlled exploration of every
 #: interleaving stays small; stress makes up for it with runs.
-ITEMS_PER_PRODUCER = 3
+ITEMS_PER_PRODUCER = 2
 #: The bounded queue of the fix holds this many items.
 QUEUE_SIZE = 2
-#: How long any wait of a correct program may take before it is an error. Far
-#: longer than a correct run needs (a few milliseconds), shorter than the deadline.
-PATIENCE = 1.0
+# No wait in this module has a timeout, on purpose. In the fix, every wait is
+# one the program's correctness relies on (a timed-out join() or get() would be
+# a bug of its own, and the exploration engine, which may let any timeout expire
+# early, reports exactly that); in the buggy variants, the endless wait is the
+# bug. A stuck run is cut short by the engine's deadline (stress) or reported at
+# once as a deadlock (explore), and ``teardown`` can release every one of them.
 
 #: The bugs need no luck (they happen in every run), so a few runs suffice; a
 #: hanging run costs its whole deadline (``timeout``) and ``seconds`` bounds the
 #: call, so an explicit run of ``buggy`` costs about two deadlines.
-STRESS = {"runs": 30, "seconds": 2.0, "timeout": 1.0}
+STRESS = {"runs": 200, "seconds": 2.0, "timeout": 1.0}
 
 SCENARIO = Scenario(
     name="producer_consumer",
@@ -84,6 +87,7 @@ class Pipeline:
         self.unprocessed_at_join: int | None = None
         #: Names of the program's threads still running when its main thread ended.
         self.still_running: list[str] = []
+        self.main_done = False
 
     def expected(self) -> int:
         return self.producers * self.items_per_producer
@@ -102,6 +106,7 @@ class Pipeline:
 
     def note_end(self) -> None:
         self.still_running = [t.name for t in self.threads if t.is_alive()]
+        self.main_done = True
 
 
 def bounded(threads: int) -> Pipeline:
@@ -110,7 +115,7 @@ def bounded(threads: int) -> Pipeline:
 
 def produce(state: Pipeline, producer: int) -> None:
     for seq in range(state.items_per_producer):
-        state.q.put((producer, seq), timeout=PATIENCE)
+        state.q.put((producer, seq))  # waits while a bounded queue is full
 
 
 def start_threads(
@@ -153,7 +158,7 @@ def main_without_ending(state: Pipeline) -> None:
 
 def consume_ack_twice(state: Pipeline, consumer: int) -> None:
     while True:
-        item = state.q.get(timeout=PATIENCE)
+        item = state.q.get()
         try:
             if item is STOP:
                 state.q.task_done()  # acknowledge the stop signal...
@@ -168,7 +173,7 @@ def consume_ack_twice(state: Pipeline, consumer: int) -> None:
 
 def consume_until_sentinel(state: Pipeline, consumer: int) -> None:
     while True:
-        item = state.q.get(timeout=PATIENCE)
+        item = state.q.get()
         try:
             if item is STOP:
                 return
@@ -180,13 +185,13 @@ def consume_until_sentinel(state: Pipeline, consumer: int) -> None:
 def main_with_sentinels(state: Pipeline, consumer: Callable[[Pipeline, int], None]) -> None:
     consumers, producers = start_threads(state, consumer)
     for thread in producers:
-        thread.join(PATIENCE)
+        thread.join()
     for _ in consumers:  # behind every item: a consumer that gets one has no more to do
-        state.q.put(STOP, timeout=PATIENCE)
-    state.q.join()  # every item and sentinel processed (no timeout: see teardown)
+        state.q.put(STOP)
+    state.q.join()  # returns once every item and sentinel has been processed
     state.note_join()
     for thread in consumers:
-        thread.join(PATIENCE)
+        thread.join()
 
 
 # -- running, judging, cleaning up -------------------------------------------------------------
@@ -253,35 +258,47 @@ def observe(state: Pipeline) -> str:
 
 
 def teardown(state: Pipeline) -> None:
-    """End every thread the program started, whatever state it was left in.
+    """End every thread the program started, and its main thread, whatever their state.
 
     A consumer stuck in ``get()`` is fed ``_HALT``, which unwinds it; a producer
-    stuck on a full queue is freed by draining it; a ``q.join()`` that would wait
-    for ever is released by finishing the outstanding tasks.
+    (or the main thread) stuck on a full queue is freed by draining it; a
+    ``q.join()`` that would wait for ever is released by finishing the
+    outstanding tasks. Does nothing after a run that ended well.
     """
     deadline = time.monotonic() + 2.0
+    last: tuple[object, ...] = ()
+    still = 0
     while time.monotonic() < deadline:
         alive = [t for t in state.threads if t.is_alive()]
-        if not alive:
-            return
-        consumers = [t for t in alive if t.name.startswith("consumer-")]
+        if not alive and (state.main_done or not state.threads):
+            break
+        # Threads that no longer move are not ours to free (the exploration
+        # engine parks them and unwinds them itself): stop after a few passes.
+        now = (len(alive), state.main_done, state.q.qsize(), state.consumed())
+        still = still + 1 if now == last else 0
+        if still >= 3:
+            break
+        last = now
         try:
-            while True:  # free producers blocked on a full queue
+            while True:  # free whoever waits to put into a full queue
                 state.q.get_nowait()
         except queue.Empty:
             pass
         try:
-            for _ in consumers:
-                state.q.put_nowait(_HALT)
+            for thread in alive:
+                if thread.name.startswith("consumer-"):
+                    state.q.put_nowait(_HALT)
         except queue.Full:
+            pass
+        try:
+            while getattr(state.q, "unfinished_tasks", 0) > 0:
+                state.q.task_done()  # free a main thread waiting in q.join()
+        except ValueError:
             pass
         for thread in alive:
             thread.join(0.05)
-    try:
-        while getattr(state.q, "unfinished_tasks", 0) > 0:
-            state.q.task_done()
-    except ValueError:
-        pass
+        if not alive:
+            time.sleep(0.01)  # only the main thread is left: give it time to go on
 
 
 def _variant(name: str, summary: str, main: Callable[[Pipeline], None], **kw: Any) -> Variant:

@@ -128,3 +128,24 @@ def test_teardown_frees_a_deadlock():
 def test_runs_leave_nothing_behind(no_leaks):
     for name in ("buggy", *FIXES):
         run_variant(SCENARIO, SCENARIO.variant(name), overrides={"runs": 3, "seed": 2}, judged=True)
+
+
+@pytest.mark.timeout(120)
+def test_explore_reports_the_deadlock_with_lock_names():
+    run = run_variant(SCENARIO, SCENARIO.variant("buggy"), "explore", {"seed": 1}, judged=True)
+    assert run.met, str(run.result)
+    assert run.result.kind == "deadlock", str(run.result)
+    message = run.result.failures[0].failure.message
+    assert "lock_a" in message and "lock_b" in message, str(run.result)
+
+
+@pytest.mark.timeout(300)
+def test_explore_verifies_the_ordered_fix_at_preemption_bound_2():
+    run = run_variant(
+        SCENARIO,
+        SCENARIO.variant("ordered"),
+        "explore",
+        {"strategy": "dfs", "bound": 2, "budget": 100_000},
+    )
+    assert run.met, str(run.result)
+    assert "all" in run.result.sections.get("verified", ""), str(run.result)

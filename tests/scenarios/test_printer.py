@@ -111,3 +111,22 @@ def test_teardown_ends_the_printer_whatever_it_was_doing(variant, no_leaks):
 def test_runs_leave_nothing_behind(no_leaks):
     for name in ("buggy", "blocking"):
         run_variant(SCENARIO, SCENARIO.variant(name), overrides={"runs": 3, "seed": 2}, judged=True)
+
+
+@pytest.mark.timeout(120)
+def test_explore_finds_the_lost_line():
+    run = run_variant(SCENARIO, SCENARIO.variant("buggy"), "explore", {"seed": 1}, judged=True)
+    assert run.met, str(run.result)
+    assert run.result.kind == "assert", str(run.result)
+
+
+@pytest.mark.timeout(300)
+def test_explore_verifies_the_blocking_fix_at_preemption_bound_2():
+    run = run_variant(
+        SCENARIO,
+        SCENARIO.variant("blocking"),
+        "explore",
+        {"strategy": "dfs", "bound": 2, "budget": 100_000},
+    )
+    assert run.met, str(run.result)
+    assert "all" in run.result.sections.get("verified", ""), str(run.result)

@@ -74,7 +74,8 @@ def test_check_accepts_a_correct_end_and_rejects_wrong_ones(variant):
     v = SCENARIO.variant(variant)
     good = _finished_state()
     v.check(good)
-    assert v.observe(good) == "6 of 6 items consumed once"
+    n = good.expected()
+    assert v.observe(good) == f"{n} of {n} items consumed once"
 
     lost = _finished_state()
     lost.taken[0].pop()
@@ -108,8 +109,9 @@ def test_the_fixed_program_ends_correctly_when_run_directly(no_leaks):
 
 @pytest.mark.timeout(30)
 def test_teardown_frees_a_producer_blocked_on_a_full_queue(no_leaks):
-    state = MODULE.bounded(2)  # the queue holds QUEUE_SIZE items, the producer makes more
-    assert state.items_per_producer > MODULE.QUEUE_SIZE
+    state = MODULE.bounded(2)
+    state.items_per_producer = MODULE.QUEUE_SIZE + 2  # more than the queue holds
+    state.main_done = True  # only the producer is left to free
     producer = threading.Thread(target=MODULE.produce, args=(state, 0), name="producer-0")
     state.threads = [producer]
     producer.start()
@@ -122,3 +124,20 @@ def test_teardown_frees_a_producer_blocked_on_a_full_queue(no_leaks):
 def test_runs_leave_nothing_behind(no_leaks):
     for name in (*BUGGY, "sentinel"):
         run_variant(SCENARIO, SCENARIO.variant(name), overrides={"runs": 3, "seed": 2}, judged=True)
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize(
+    ("variant", "kind"), [("buggy", "deadlock"), ("task_done_twice", "exception")]
+)
+def test_explore_catches_both_bugs(variant, kind):
+    run = run_variant(SCENARIO, SCENARIO.variant(variant), "explore", {"seed": 1}, judged=True)
+    assert run.met, str(run.result)
+    assert run.result.kind == kind, str(run.result)
+
+
+@pytest.mark.timeout(300)
+def test_explore_finds_nothing_wrong_with_the_sentinel_fix():
+    run = run_variant(SCENARIO, SCENARIO.variant("sentinel"), "explore", {"seed": 1, "budget": 200})
+    assert run.met, str(run.result)
+    assert run.result.runs == 200
