@@ -52,9 +52,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EXPLORE_DEFAULTS",
+    "STATE",
     "STRESS_DEFAULTS",
     "THREAD_INDEX",
     "harness_seed",
+    "harness_state",
     "harness_thread_index",
 ]
 
@@ -66,6 +68,8 @@ STRESS_DEFAULTS: dict[str, Any] = {
     "timeout": 60.0,
     "lockorder": True,
     "leaks": True,
+    "setup": None,  # builds the state the threads of one run share: harness_state
+    "check": None,  # judges that state after every run
 }
 
 EXPLORE_DEFAULTS: dict[str, Any] = {
@@ -81,6 +85,8 @@ EXPLORE_DEFAULTS: dict[str, Any] = {
 
 #: The test argument that holds a stress thread's index (0 .. threads-1).
 THREAD_INDEX = "harness_thread_index"
+#: The test argument that holds what the stress marker's ``setup`` built for the run.
+STATE = "harness_state"
 #: The hidden parameter that splits an explore test into shards.
 _SHARD_PARAM = "_harness_shard"
 #: Strategies whose schedules depend on the seed; only these are sharded.
@@ -179,24 +185,28 @@ def _test_arguments(item: pytest.Function) -> dict[str, Any]:
 def _run_stress(item: pytest.Function, plan: _Plan, config: HarnessConfig) -> Result:
     import harness
     from harness import _program, _validate
+    from harness.stress import MAX_RUNS
 
     options = plan.options
     arguments = _test_arguments(item)
     threads = options["threads"]
     _validate.count("threads", threads, _program.MAX_THREADS)
+    # Checked before scaling, which would turn runs=0 into 1.
+    _validate.count("runs", options["runs"], MAX_RUNS)
     function = item.obj
 
-    def actors(_state: object) -> list[Callable[[], object]]:
+    def actors(state: object) -> list[Callable[[], object]]:
+        shared = {**arguments, STATE: state} if STATE in arguments else arguments
         if THREAD_INDEX in arguments:
             return [
-                functools.partial(function, **{**arguments, THREAD_INDEX: i})
-                for i in range(threads)
+                functools.partial(function, **{**shared, THREAD_INDEX: i}) for i in range(threads)
             ]
-        return [functools.partial(function, **arguments)] * threads
+        return [functools.partial(function, **shared)] * threads
 
     result = harness.stress(
-        _no_state,
+        options["setup"] or _no_state,
         actors,
+        options["check"],
         runs=config.scaled(options["runs"]),
         noise=options["noise"],
         seed=plan.seed,
@@ -213,6 +223,8 @@ def _run_explore(
     item: pytest.Function, plan: _Plan, config: HarnessConfig, token: str | None
 ) -> Result:
     import harness
+    from harness import _validate
+    from harness.explore.engine import MAX_BUDGET
 
     options = plan.options
     body = functools.partial(item.obj, **_test_arguments(item))
@@ -231,6 +243,7 @@ def _run_explore(
                 timeout=options["timeout"],
                 target=target,
             )
+        _validate.count("budget", options["budget"], MAX_BUDGET)  # before scaling
         budget = config.scaled(options["budget"])
         if plan.shard is not None:
             index, count = plan.shard
@@ -349,6 +362,13 @@ def harness_thread_index() -> int:
     Given as a test argument; the body of any other test runs in one thread, 0.
     """
     return 0
+
+
+@pytest.fixture
+def harness_state() -> Any:
+    """What ``@pytest.mark.stress(setup=...)`` built for the current run: the state the
+    threads of one run share, fresh for every run. None in any other test."""
+    return None
 
 
 @pytest.fixture
@@ -547,16 +567,18 @@ def _select_replay(session: pytest.Session, settings: HarnessConfig) -> None:
 def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
     config = pyfuncitem.config
     settings = config.stash[_CONFIG]
+    misuse = None
     try:
         plan = _plan(pyfuncitem, settings)
     except MarkerError as exc:
-        pytest.fail(f"{pyfuncitem.nodeid}: {exc}", pytrace=False)
+        misuse = str(exc)  # failed below, outside the handler: one message, no chain
+    if misuse is not None:
+        pytest.fail(misuse, pytrace=False)
     if plan is None:
         return None
     if inspect.iscoroutinefunction(pyfuncitem.obj):
         pytest.fail(
-            f"{pyfuncitem.nodeid}: @pytest.mark.{plan.engine} runs plain functions, not coroutines",
-            pytrace=False,
+            f"@pytest.mark.{plan.engine} runs plain functions, not coroutines", pytrace=False
         )
     state = config.stash[_SESSION]
     token = None
@@ -571,7 +593,9 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
             else:
                 result = _run_explore(pyfuncitem, plan, settings, token)
     except HarnessError as exc:
-        pytest.fail(f"{pyfuncitem.nodeid}: @pytest.mark.{plan.engine}: {exc}", pytrace=False)
+        misuse = f"@pytest.mark.{plan.engine}: {exc}"
+    if misuse is not None:
+        pytest.fail(misuse, pytrace=False)
     outcome: dict[str, Any] = {
         "engine": plan.engine,
         "seed": plan.seed,
