@@ -21,6 +21,8 @@ __all__ = ["Interleaving"]
 
 _DATA = ("read", "write", "call")
 _MAX_SEGMENT_ROWS = 10
+#: More threads than this are shown as a log rather than side-by-side lanes.
+MAX_LANES = 4
 
 
 @dataclass
@@ -158,6 +160,8 @@ class Interleaving:
         there; the source of that line is shown once, in the last column.
         """
         n = max(len(self.threads), 1)
+        if n > MAX_LANES:
+            return self._render_log(width, full)
         lane = max(min(34, (width - 32) // n - 3), 14)
         source_width = width - (lane + 3) * n
         if source_width < 16:  # too many threads for the source column
@@ -191,6 +195,28 @@ class Interleaving:
                 )
                 for more in texts[1:]:
                     lines.append(self._line(n, lane, item.thread, [more], ""))
+        return "\n".join(line.rstrip() for line in lines)
+
+    def _render_log(self, width: int, full: bool) -> str:
+        """Too many threads for side-by-side lanes: one line per row, thread first."""
+        name_width = min(max(len(name) for name in self.threads), 16)
+        action_width = 38
+        source_width = max(width - name_width - action_width - 6, 16)
+        lines = [
+            f"interleaving: {len(self.steps)} steps, {self.preemptions} preemption"
+            f"{'s' if self.preemptions != 1 else ''}, {len(self.threads)} threads; "
+            "* marks conflicting accesses",
+        ]
+        for segment in self._segments(self.rows(values=full), full):
+            for item in segment:
+                if isinstance(item, str):
+                    lines.append(f"{'':<{name_width}}   {item}")
+                    continue
+                name = _fit(self.threads[item.thread], name_width)
+                where = f"{item.line:>4} " if item.line else "     "
+                actions = _fit(where + ", ".join(item.actions), action_width)
+                source = _fit(item.source(), source_width)
+                lines.append(f"{name:<{name_width}} │ {actions:<{action_width}} │ {source}")
         return "\n".join(line.rstrip() for line in lines)
 
     @staticmethod

@@ -10,7 +10,7 @@ is free, the condition was notified, the thread to join has ended) and,
 optionally, a deadline on the virtual clock. When no thread can run:
 
 * if some blocked thread has a deadline, the clock jumps to the earliest one and
-  that wait times out (strategies may also fire a timeout early);
+  that wait times out (time passes only when every thread waits);
 * else, if every actor has ended, the execution is over (threads still blocked
   are leaks);
 * else it is a deadlock, detected at once, without any timeout.
@@ -582,6 +582,15 @@ class Runtime:
 
     # -- decisions ---------------------------------------------------------------
     def _options(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """The threads that can run, and the timed waits that may time out now.
+
+        Time is discrete-event: it passes only when no thread can run, and then
+        jumps to the earliest deadline. So a timeout fires only when every
+        thread waits; the waits sharing the earliest deadline are the options.
+        A timeout that fired while other threads could run would mean they were
+        kept off the processor for the whole timeout: a safety-net timeout such
+        as ``join(timeout=60)`` would then "fail" a correct program.
+        """
         if self._options_epoch != self.epoch:
             runnable = []
             timed = []
@@ -594,10 +603,13 @@ class Runtime:
                     if waiting.ready():
                         runnable.append(t.index)
                     elif waiting.deadline is not None:
-                        timed.append(t)
-            timed.sort(key=lambda t: (t.waiting.deadline, t.index))  # type: ignore[union-attr]
+                        timed.append((waiting.deadline, t.index))
             self._runnable = tuple(runnable)
-            self._timed = tuple(t.index for t in timed)
+            if runnable or not timed:
+                self._timed = ()
+            else:
+                earliest = min(deadline for deadline, _ in timed)
+                self._timed = tuple(sorted(i for d, i in timed if d == earliest))
             self._options_epoch = self.epoch
         return self._runnable, self._timed
 

@@ -41,7 +41,8 @@ class Choice:
         self.current_runnable = False
         #: Indices of the threads that can run now, ascending.
         self.runnable: tuple[int, ...] = ()
-        #: Blocked threads with a deadline, earliest deadline first.
+        #: When no thread can run: the timed waits with the earliest deadline,
+        #: one of which times out now. Empty while some thread can run.
         self.timed: tuple[int, ...] = ()
         #: The non-preemptive choice: keep running the current thread if it can
         #: run, else the lowest-numbered runnable thread, else the earliest timeout.
@@ -51,22 +52,14 @@ class Choice:
         self.thread_step = 0
 
     def is_preemption(self, code: int) -> bool:
-        """Whether ``code`` starves a thread that could run.
-
-        That is switching away from a current thread that could go on, or making
-        a timeout fire early while some thread could run (it would have to be
-        kept off the processor for the whole timeout).
-        """
-        if code == self.default:
-            return False
-        return self.current_runnable or (code % 2 == 1 and bool(self.runnable))
+        """Whether ``code`` switches away from a current thread that could go on."""
+        return self.current_runnable and code != self.default
 
     def options(self) -> list[int]:
         """Every legal code, the default first."""
         codes = [self.default]
         if self.runnable:
             codes += [run(i) for i in self.runnable if run(i) != self.default]
-            codes += [fire(i) for i in self.timed]
         else:
             codes += [fire(i) for i in self.timed if fire(i) != self.default]
         return codes
