@@ -1,0 +1,81 @@
+"""``python -m bench [--quick] [--sections cost,profile,detection,throughput,scale]``.
+
+Runs the chosen sections on this interpreter, stores the run in
+``bench/results.json`` under this Python version (other versions' runs are kept)
+and regenerates ``BENCHMARKS.md``. ``--report-only`` just regenerates the
+Markdown from the stored results.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+from bench import cost, detection, profile, report, results, throughput
+
+SECTIONS: dict[str, Callable[[bool, Callable[[str], None]], dict[str, Any]]] = {
+    "cost": cost.run,
+    "profile": profile.run,
+    "detection": detection.run,
+    "throughput": throughput.run,
+    "scale": detection.run_scale,
+}
+
+
+def _parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small bounds, for development")
+    parser.add_argument(
+        "--sections",
+        default=",".join(SECTIONS),
+        help=f"comma-separated, from {', '.join(SECTIONS)} (default: all)",
+    )
+    parser.add_argument(
+        "--report-only", action="store_true", help="regenerate BENCHMARKS.md and stop"
+    )
+    args = parser.parse_args(argv)
+    chosen = [s.strip() for s in args.sections.split(",") if s.strip()]
+    unknown = [s for s in chosen if s not in SECTIONS]
+    if unknown:
+        parser.error(f"unknown section(s) {', '.join(unknown)}; expected {', '.join(SECTIONS)}")
+    args.sections = chosen
+    return args
+
+
+def main(argv: list[str]) -> int:
+    args = _parse(argv)
+    if args.report_only:
+        report.write(results.load())
+        return 0
+    started = time.perf_counter()
+
+    def log(message: str) -> None:
+        print(f"[{time.perf_counter() - started:7.1f}s] {message}", flush=True)
+
+    backend = "sys.monitoring" if sys.version_info >= (3, 12) else "settrace"
+    run: dict[str, Any] = {
+        "python": sys.version.split()[0],
+        "backend": backend,
+        "quick": args.quick,
+        "command": " ".join(["python -m bench", *argv]),
+        "machine": results.describe_machine(),
+        "versions": results.versions(),
+        "sections": {},
+    }
+    for name in args.sections:
+        log(f"section {name} ...")
+        section_started = time.perf_counter()
+        run["sections"][name] = SECTIONS[name](args.quick, log)
+        run["sections"][name]["seconds"] = round(time.perf_counter() - section_started, 1)
+    run["seconds"] = round(time.perf_counter() - started, 1)
+    data = results.save_run(run)
+    report.write(data)
+    log(f"done: {results.RESULTS} and {report.MARKDOWN}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,160 @@
+"""Where our time per schedule goes: a py-spy profile of every thread of an exploration.
+
+py-spy samples all threads of a child process from outside (pyinstrument sees
+only the thread that started it, and the work of an exploration happens in the
+actor threads). The child explores the cost program (2 threads x 1000
+increments) with one strategy; the samples taken while the threads ran (import
+and start-up excluded) are grouped by the function on top of the stack (self
+time) and by part of the engine. Only samples of threads that were running are
+counted: a thread parked on its baton costs wall time, not CPU, and shows up in
+the cost section's rungs instead.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bench.jobs import ROOT
+
+__all__ = ["categorise", "profile_target", "run"]
+
+#: (part of the engine, test on a py-spy frame "function (path:line)"), first match wins.
+_PARTS: tuple[tuple[str, Callable[[str], bool]], ...] = (
+    ("program under test", lambda f: "bench/counter.py" in f),
+    ("hand-offs (baton release/acquire)", lambda f: f.startswith("Runtime._handoff ")),
+    ("tracing (settrace / sys.monitoring callbacks)", lambda f: "harness/_tracing/" in f),
+    ("strategy (choose)", lambda f: "harness/explore/strategies/" in f),
+    ("runtime bookkeeping (decide, options, steps)", lambda f: "harness/explore/runtime.py" in f),
+    ("instrumented primitives, patches", lambda f: "harness/sync/" in f),
+    ("thread start, join, bootstrap", lambda f: "threading.py" in f),
+    ("engine loop, setup, check", lambda f: "harness/" in f),
+)
+
+
+def categorise(frame: str) -> str:
+    for part, test in _PARTS:
+        if test(frame):
+            return part
+    return "other"
+
+
+def profile_target(spec: dict[str, Any]) -> dict[str, Any]:
+    """Child side: explore the cost program; py-spy watches from outside."""
+    import harness
+    from bench.counter import Counter, actors_for
+
+    started = time.perf_counter()
+    result = harness.explore(
+        Counter,
+        actors_for(spec["threads"], spec["iterations"]),
+        None,
+        strategy=spec["strategy"],
+        budget=spec["schedules"],
+        seed=1,
+        max_steps=100_000_000,
+    )
+    seconds = time.perf_counter() - started
+    return {"schedules": result.runs, "ms_per_schedule": round(seconds / result.runs * 1000, 3)}
+
+
+def _in_exploration(stack: list[str]) -> bool:
+    return any(f.startswith(("explore (harness/explore/engine.py", "Runtime.")) for f in stack)
+
+
+def _aggregate(raw: str, top: int) -> dict[str, Any]:
+    own: Counter[str] = Counter()
+    parts: Counter[str] = Counter()
+    total = 0
+    for line in raw.splitlines():
+        stack_text, _, count_text = line.rpartition(" ")
+        if not stack_text or not count_text.isdigit():
+            continue
+        stack = stack_text.split(";")
+        if not _in_exploration(stack):
+            continue
+        count = int(count_text)
+        total += count
+        # The thread's name is the first frame py-spy writes when it has one.
+        leaf = stack[-1]
+        own[leaf] += count
+        parts[categorise(leaf)] += count
+    return {
+        "samples": total,
+        "parts": [{"part": part, "share": round(n / total, 4)} for part, n in parts.most_common()]
+        if total
+        else [],
+        "top": [
+            {"function": frame, "share": round(n / total, 4)} for frame, n in own.most_common(top)
+        ]
+        if total
+        else [],
+    }
+
+
+def _py_spy() -> str | None:
+    beside = Path(sys.executable).parent / "py-spy"
+    if beside.exists():
+        return str(beside)
+    return shutil.which("py-spy")
+
+
+def run(quick: bool, log: Callable[[str], None]) -> dict[str, Any]:
+    py_spy = _py_spy()
+    if py_spy is None:
+        return {"error": "py-spy is not installed"}
+    out: dict[str, Any] = {"tool": "py-spy record --rate 250 --format raw", "profiles": []}
+    for strategy in ("pct", "random"):
+        spec = {
+            "job": "profile-target",
+            "strategy": strategy,
+            "threads": 2,
+            "iterations": 1000,
+            "schedules": 40 if quick else 150,
+        }
+        with tempfile.TemporaryDirectory() as tmp:
+            raw_path = Path(tmp) / "profile.txt"
+            command = [
+                py_spy,
+                "record",
+                "--rate",
+                "250",
+                "--format",
+                "raw",
+                "--output",
+                str(raw_path),
+                "--",
+                sys.executable,
+                "-m",
+                "bench.cell",
+                json.dumps(spec),
+            ]
+            try:
+                done = subprocess.run(
+                    command, cwd=ROOT, capture_output=True, text=True, timeout=600
+                )
+            except subprocess.TimeoutExpired:
+                out["profiles"].append({"strategy": strategy, "error": "py-spy timed out"})
+                continue
+            if done.returncode != 0 or not raw_path.exists():
+                tail = (done.stderr or "").strip().splitlines()[-1:] or ["no output"]
+                out["profiles"].append({"strategy": strategy, "error": tail[0][:200]})
+                log(f"profile {strategy}: py-spy failed: {tail[0][:200]}")
+                continue
+            summary = _aggregate(raw_path.read_text(), top=12)
+        measured = [line for line in done.stdout.splitlines() if line.startswith("@@bench@@ ")]
+        if measured:
+            summary.update(json.loads(measured[-1].split(" ", 1)[1]))
+        summary["strategy"] = strategy
+        out["profiles"].append(summary)
+        parts = ", ".join(f"{p['part']} {p['share']:.0%}" for p in summary["parts"][:4])
+        log(f"profile {strategy}: {parts}")
+    return out

@@ -1,0 +1,613 @@
+"""Regenerate ``BENCHMARKS.md`` from ``bench/results.json``: ``python -m bench --report-only``.
+
+Every number in the Markdown comes from the stored results; the verdicts on the
+targets of issue 8 are computed here, from those numbers, the same way every time.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+__all__ = ["MARKDOWN", "render", "targets", "write"]
+
+MARKDOWN = Path(__file__).resolve().parent.parent / "BENCHMARKS.md"
+
+OUR_EXPLORE = ("explore-pct", "explore-random", "explore-dfs")
+OUR_TOOLS = (*OUR_EXPLORE, "stress", "stress-noise", "stress-noise-high")
+FRONTRUN = ("frontrun-random", "frontrun-dpor")
+INF = float("inf")
+
+
+# -- formatting -----------------------------------------------------------------
+
+
+def _ms(value: float | None) -> str:
+    if value is None:
+        return "–"
+    if value >= 100:
+        return f"{value:,.0f}"
+    if value >= 10:
+        return f"{value:.1f}"
+    return f"{value:.2f}"
+
+
+def _s(value: float | None) -> str:
+    if value is None:
+        return "–"
+    if value < 0.01:
+        return f"{value * 1000:.1f} ms"
+    if value < 1:
+        return f"{value * 1000:.0f} ms"
+    if value < 10:
+        return f"{value:.2f} s"
+    return f"{value:.0f} s"
+
+
+def _ratio(value: float | None) -> str:
+    if value is None or value != value:
+        return "–"
+    if value == INF:
+        return "∞"
+    return f"{value:.1f}x" if value < 100 else f"{value:,.0f}x"
+
+
+def _table(header: list[str], rows: Iterable[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return lines
+
+
+def _met(ok: bool | None) -> str:
+    return "–" if ok is None else ("met" if ok else "**missed**")
+
+
+# -- computations shared by the tables and the verdicts ------------------------------
+
+
+def _cost_at(section: dict[str, Any], threads: int, iterations: int) -> dict[str, Any] | None:
+    for size in section.get("sizes", []):
+        if size["threads"] == threads and size["iterations"] == iterations:
+            tools: dict[str, Any] = size["tools"]
+            return tools
+    return None
+
+
+def _ms_of(tools: dict[str, Any], name: str) -> float | None:
+    entry = tools.get(name, {})
+    value = entry.get("ms_per_schedule")
+    return float(value) if value is not None else None
+
+
+def _frontrun_best_ms(tools: dict[str, Any]) -> float | None:
+    found = [v for v in (_ms_of(tools, t) for t in FRONTRUN) if v is not None]
+    return min(found) if found else None
+
+
+def _median_seconds(entry: dict[str, Any] | None) -> float:
+    if not entry or entry.get("median_seconds") is None:
+        return INF
+    return float(entry["median_seconds"])
+
+
+def _corpus_ratio(section: dict[str, Any], ours: str = "explore-pct") -> dict[str, Any]:
+    """Median time to first detection on the corpus, ours against frontrun's faster."""
+    per_program = []
+    for row in section.get("programs", []):
+        if row["source"] != "corpus" or not row["buggy"]:
+            continue
+        mine = _median_seconds(row["tools"].get(ours))
+        theirs = min(_median_seconds(row["tools"].get(t)) for t in FRONTRUN)
+        per_program.append((row["program"], mine, theirs))
+    if not per_program:
+        return {"programs": [], "ours": None, "frontrun": None, "ratio": None}
+    ours_median = statistics.median(m for _, m, _ in per_program)
+    theirs_median = statistics.median(t for _, _, t in per_program)
+    if ours_median == INF:
+        ratio = 0.0
+    elif ours_median == 0:
+        ratio = INF
+    else:
+        ratio = theirs_median / ours_median
+    return {
+        "programs": per_program,
+        "ours": ours_median,
+        "frontrun": theirs_median,
+        "ratio": ratio,
+    }
+
+
+def _status_count(section: dict[str, Any], tools: Iterable[str], status: str, buggy: bool) -> int:
+    count = 0
+    for row in section.get("programs", []):
+        if row["buggy"] != buggy:
+            continue
+        for name in tools:
+            entry = row["tools"].get(name)
+            if entry:
+                count += int(entry["statuses"].get(status, 0))
+    return count
+
+
+def targets(run: dict[str, Any]) -> list[list[str]]:
+    """Rows: target, measured, verdict."""
+    sections = run["sections"]
+    rows: list[list[str]] = []
+    detection = sections.get("detection")
+    if detection:
+        buggy = [r for r in detection["programs"] if r["buggy"]]
+        missed = [
+            r["program"] for r in buggy if r["tools"].get("explore-pct", {}).get("found", 0) == 0
+        ]
+        missed_any = [
+            r["program"]
+            for r in buggy
+            if not any(r["tools"].get(t, {}).get("found", 0) for t in OUR_EXPLORE)
+        ]
+        text = f"{len(buggy) - len(missed)}/{len(buggy)} by explore pct"
+        if missed:
+            text += f" (missed: {', '.join(missed)})"
+        text += f"; {len(buggy) - len(missed_any)}/{len(buggy)} by some strategy"
+        rows.append(["every corpus and catalogue bug found", text, _met(not missed)])
+        alarms = _status_count(detection, OUR_TOOLS, "false alarm", buggy=False)
+        rows.append(["zero false alarms (our tools, fixed twins)", str(alarms), _met(alarms == 0)])
+        ours_bad = sum(
+            _status_count(detection, OUR_TOOLS, s, b)
+            for s in ("inconclusive", "error")
+            for b in (True, False)
+        )
+        theirs_bad = sum(
+            _status_count(detection, FRONTRUN, s, b)
+            for s in ("inconclusive", "error")
+            for b in (True, False)
+        )
+        rows.append(
+            [
+                'zero "inconclusive" results',
+                f"ours {ours_bad} inconclusive or errors; frontrun {theirs_bad}",
+                _met(ours_bad == 0),
+            ]
+        )
+    cost = sections.get("cost")
+    if cost:
+        tools = _cost_at(cost, 2, 1000) or {}
+        best = _frontrun_best_ms(tools)
+        pct = _ms_of(tools, "explore-pct")
+        rnd = _ms_of(tools, "explore-random")
+        if best and pct:
+            text = (
+                f"pct {_ms(pct)} ms, random {_ms(rnd)} ms vs frontrun's faster {_ms(best)} ms: "
+                f"pct {pct / best:.2f}, random {(rnd or INF) / best:.2f} of it"
+            )
+            rows.append(
+                [
+                    "exploration <= 1/5 of frontrun per schedule (2x1000)",
+                    text,
+                    _met(pct <= best / 5),
+                ]
+            )
+    if detection:
+        corpus = _corpus_ratio(detection)
+        if corpus["ratio"] is not None:
+            text = (
+                f"median over the corpus: ours (pct) {_s(corpus['ours'])}, "
+                f"frontrun's faster {_s(corpus['frontrun'])}: {_ratio(corpus['ratio'])} lower"
+            )
+            rows.append(
+                [
+                    "median time to first detection >= 5x lower (corpus)",
+                    text,
+                    _met(corpus["ratio"] >= 5),
+                ]
+            )
+    through = sections.get("throughput")
+    if through:
+        for rate in through.get("rates", []):
+            per = rate["per_second"]
+            if "threading" in per and "stress" in per:
+                share = per["stress"] / per["threading"]
+                text = (
+                    f"{rate['threads']} threads/run: stress {per['stress']:,.0f}/s, "
+                    f"threading {per['threading']:,.0f}/s ({share:.0%})"
+                )
+                rows.append(["stress start+join >= 1/2 of raw threading", text, _met(share >= 0.5)])
+        largest = through.get("largest_clean")
+        rows.append(
+            [
+                "1,000 threads per run handled cleanly",
+                f"largest clean: {largest if largest else 'none'}",
+                _met(largest is not None and largest >= 1000),
+            ]
+        )
+    return rows
+
+
+# -- sections -----------------------------------------------------------------------
+
+
+def _cost_section(cost: dict[str, Any]) -> list[str]:
+    out = [
+        f"Program: {cost['program']}. Milliseconds per schedule, median of {cost['rounds']} "
+        f"rounds (each: a warm-up call, then as many schedules as fit in "
+        f"{cost['target_seconds']:g} s, at most {cost['max_schedules']}).",
+        "",
+    ]
+    tools = [
+        "untraced",
+        "tracing-only",
+        "explore-serial",
+        "explore-pct",
+        "explore-random",
+        "explore-dfs",
+        "frontrun-random",
+        "frontrun-dpor",
+    ]
+    header = ["threads x iterations", *tools, "pct / frontrun's faster"]
+    rows = []
+    for size in cost["sizes"]:
+        t = size["tools"]
+        best = _frontrun_best_ms(t)
+        pct = _ms_of(t, "explore-pct")
+        ratio = f"{pct / best:.2f}" if best and pct else "–"
+        cells = []
+        for name in tools:
+            value = _ms_of(t, name)
+            cells.append(_ms(value) if value is not None else "error")
+        rows.append([f"{size['threads']} x {size['iterations']:,}", *cells, ratio])
+    out += _table(header, rows)
+    notes = {
+        size["tools"].get("frontrun-random", {}).get("note", "")
+        for size in cost["sizes"]
+        if size["tools"].get("frontrun-random", {}).get("note")
+    }
+    if notes:
+        out += ["", f"frontrun random ran with the smallest sufficient {', '.join(sorted(notes))}."]
+    out += ["", "Microseconds per increment (cost per schedule / (threads x iterations)):", ""]
+    rows = []
+    for size in cost["sizes"]:
+        n = size["threads"] * size["iterations"]
+        cells = []
+        for name in ("untraced", "explore-pct", "explore-random", *FRONTRUN):
+            value = _ms_of(size["tools"], name)
+            cells.append(f"{value * 1000 / n:.2f}" if value is not None else "–")
+        rows.append([f"{size['threads']} x {size['iterations']:,}", *cells])
+    out += _table(
+        ["threads x iterations", "untraced", "explore-pct", "explore-random", *FRONTRUN], rows
+    )
+    ref = _cost_at(cost, 2, 1000)
+    if ref:
+        untraced = _ms_of(ref, "untraced") or 0.0
+        tracing = _ms_of(ref, "tracing-only")
+        serial = _ms_of(ref, "explore-serial")
+        random_ms = _ms_of(ref, "explore-random")
+        pct = _ms_of(ref, "explore-pct")
+        if tracing is not None and serial is not None and random_ms is not None and pct:
+            out += [
+                "",
+                "Where one schedule's time goes at 2 x 1,000 (differences between rungs, ms):",
+                "",
+            ]
+            out += _table(
+                ["part", "ms", "how measured"],
+                [
+                    ["the program on plain threads", _ms(untraced), "untraced"],
+                    ["tracing", _ms(tracing - untraced), "tracing-only - untraced"],
+                    [
+                        "decisions and bookkeeping",
+                        _ms(serial - tracing),
+                        "explore-serial (never preempts) - tracing-only",
+                    ],
+                    [
+                        "hand-offs between threads (random)",
+                        _ms(random_ms - serial),
+                        "explore-random - explore-serial",
+                    ],
+                    [
+                        "hand-offs and strategy (pct, default)",
+                        _ms(pct - serial),
+                        "explore-pct - explore-serial",
+                    ],
+                ],
+            )
+    return out
+
+
+def _profile_section(profile: dict[str, Any]) -> list[str]:
+    if "error" in profile:
+        return [f"No profile: {profile['error']}."]
+    out = [
+        f"`{profile['tool']}` of the cost program (2 x 1,000), every thread, samples of "
+        "running threads while exploring; self time by part of the engine and by function.",
+    ]
+    for entry in profile["profiles"]:
+        out += ["", f"**{entry['strategy']}**"]
+        if "error" in entry:
+            out += ["", f"py-spy failed: {entry['error']}"]
+            continue
+        out += [
+            "",
+            f"{entry.get('schedules', '?')} schedules, {entry.get('ms_per_schedule', '?')} ms "
+            f"per schedule under the profiler, {entry['samples']} samples.",
+            "",
+        ]
+        out += _table(["part", "share"], ([p["part"], f"{p['share']:.1%}"] for p in entry["parts"]))
+        out += [""]
+        out += _table(
+            ["function (self time)", "share"],
+            ([f"`{t['function']}`", f"{t['share']:.1%}"] for t in entry["top"]),
+        )
+    return out
+
+
+def _cell(entry: dict[str, Any] | None, buggy: bool) -> str:
+    if not entry:
+        return "–"
+    statuses = entry["statuses"]
+    attempts = sum(statuses.values())
+    if buggy:
+        found = entry["found"]
+        if found == 0:
+            others = [s for s in statuses if s != "found"]
+            return "not found" + (f" ({', '.join(sorted(others))})" if others else "")
+        kinds = sorted(
+            {a["kind"] for a in entry["attempts"] if a["status"] == "found" and a["kind"]}
+        )
+        median = entry["median_schedules"]
+        seconds = entry["median_seconds"]
+        where = f"{median:g} · {_s(seconds)}" if median is not None else "median beyond bound"
+        return f"{found}/{attempts} · {where} · {'/'.join(kinds)}"
+    parts = [f"{n} {s}" for s, n in sorted(statuses.items())]
+    return ", ".join(parts)
+
+
+def _detection_section(detection: dict[str, Any]) -> list[str]:
+    tools = list(detection["tools"])
+    bounds = detection["bounds"]
+    out = [
+        f"Buggy programs: {bounds['seeds']} seeds per seeded or non-deterministic tool "
+        f"(one run for explore dfs and frontrun dpor, which are deterministic), each "
+        f"bounded by {bounds['buggy']['schedules']:,} schedules (runs, for stress) and "
+        f"{bounds['buggy']['seconds']:g} s. A cell reads *found/attempts · median schedules · "
+        "median seconds to the first detection · kinds*; a miss counts as infinite, so the "
+        "median is 'beyond bound' when half the attempts missed. Stress runs time out after "
+        "5 s (frontrun's deadlock timeout). frontrun runs with `reproduce_on_failure=0` and "
+        "ours without shrinking, so that both times end at the detection.",
+        "",
+    ]
+    header = ["program", *[detection["tools"][t] for t in tools]]
+    buggy_rows = [r for r in detection["programs"] if r["buggy"]]
+    out += _table(
+        header,
+        (
+            [f"`{r['program']}`", *[_cell(r["tools"].get(t), True) for t in tools]]
+            for r in buggy_rows
+        ),
+    )
+    out += [
+        "",
+        f"Fixed twins: seed 0, each bounded by {bounds['fixed']['schedules']:,} schedules and "
+        f"{bounds['fixed']['seconds']:g} s; any failure is a false alarm.",
+        "",
+    ]
+    fixed_rows = [r for r in detection["programs"] if not r["buggy"]]
+    out += _table(
+        header,
+        (
+            [f"`{r['program']}`", *[_cell(r["tools"].get(t), False) for t in tools]]
+            for r in fixed_rows
+        ),
+    )
+    out += ["", "Totals per tool:", ""]
+    totals = []
+    for t in tools:
+        found = sum(
+            1 for r in buggy_rows if r["tools"].get(t, {}).get("median_seconds") is not None
+        )
+        some = sum(1 for r in buggy_rows if r["tools"].get(t, {}).get("found", 0) > 0)
+        alarms = _status_count(detection, [t], "false alarm", buggy=False)
+        inconclusive = sum(_status_count(detection, [t], "inconclusive", b) for b in (True, False))
+        errors = sum(_status_count(detection, [t], "error", b) for b in (True, False))
+        totals.append(
+            [
+                detection["tools"][t],
+                f"{found}/{len(buggy_rows)}",
+                f"{some}/{len(buggy_rows)}",
+                str(alarms),
+                str(inconclusive),
+                str(errors),
+            ]
+        )
+    out += _table(
+        [
+            "tool",
+            "bugs found (median within bound)",
+            "bugs found at least once",
+            "false alarms",
+            "inconclusive",
+            "errors",
+        ],
+        totals,
+    )
+    corpus = _corpus_ratio(detection)
+    if corpus["programs"]:
+        out += [
+            "",
+            "Median seconds to the first detection on the corpus, ours (explore pct) "
+            "against frontrun's faster strategy on each program:",
+            "",
+        ]
+        rows = []
+        for program, mine, theirs in corpus["programs"]:
+            ratio = theirs / mine if mine not in (0, INF) else (INF if mine == 0 else 0.0)
+            rows.append(
+                [
+                    f"`{program}`",
+                    _s(mine) if mine != INF else "beyond bound",
+                    _s(theirs) if theirs != INF else "beyond bound",
+                    _ratio(ratio),
+                ]
+            )
+        rows.append(
+            [
+                "**median**",
+                _s(corpus["ours"]) if corpus["ours"] != INF else "beyond bound",
+                _s(corpus["frontrun"]) if corpus["frontrun"] != INF else "beyond bound",
+                _ratio(corpus["ratio"]),
+            ]
+        )
+        out += _table(["program", "ours", "frontrun (faster)", "frontrun / ours"], rows)
+    return out
+
+
+def _throughput_section(through: dict[str, Any]) -> list[str]:
+    out = [
+        "Threads started and joined per second (threads that do nothing; median of rounds):",
+        "",
+    ]
+    rows = []
+    for rate in through["rates"]:
+        per = rate["per_second"]
+        raw = per.get("threading")
+        cells = []
+        for tool in ("threading", "stress", "stress-noise", "run-parallel"):
+            value = per.get(tool)
+            share = f" ({value / raw:.0%})" if value and raw else ""
+            cells.append(f"{value:,.0f}{share}" if value else "–")
+        rows.append([f"{rate['threads']} x {rate['runs']}", *cells])
+    out += _table(
+        [
+            "threads x runs",
+            "raw threading",
+            "stress, no noise",
+            "stress, default noise",
+            "pytest-run-parallel",
+        ],
+        rows,
+    )
+    out += [
+        "",
+        "Thread counts per run through `harness.stress` (each thread increments a counter "
+        "under a lock; noise 0.001; clean = every run ended, the check held, nothing "
+        "reported, no thread left behind):",
+        "",
+    ]
+    out += _table(
+        ["threads per run", "runs", "clean", "seconds per run", "failures"],
+        (
+            [
+                f"{s['threads']:,}",
+                str(s["runs"]),
+                "yes" if s["clean"] else "**no**",
+                f"{s['seconds_per_run']:.2f}",
+                "; ".join(s["failures"]) or "–",
+            ]
+            for s in through["ladder"]
+        ),
+    )
+    return out
+
+
+def _scale_section(scale: dict[str, Any]) -> list[str]:
+    bounds = scale["bounds"]
+    out = [
+        f"Seed 0, each bounded by {bounds['schedules']:,} schedules and {bounds['seconds']:g} s "
+        "(whichever comes first). A cell reads *schedules · seconds* to the detection, or how "
+        "far the search got.",
+        "",
+    ]
+    tools = list(scale["tools"])
+    rows = []
+    for row in scale["programs"]:
+        cells = []
+        for t in tools:
+            entry = row["tools"].get(t)
+            if not entry or not entry["attempts"]:
+                cells.append("–")
+                continue
+            a = entry["attempts"][0]
+            if a["status"] == "found":
+                cells.append(f"found: {a['schedules']:,} · {_s(a['seconds'])}")
+            else:
+                cells.append(f"{a['status']}: {a['schedules']:,} in {_s(a['seconds'])}")
+        rows.append([f"`{row['program']}` ({row['threads']} threads)", *cells])
+    out += _table(["program", *[scale["tools"][t] for t in tools]], rows)
+    return out
+
+
+def render(data: dict[str, Any]) -> str:
+    runs = data.get("runs", {})
+    lines = [
+        "# Benchmarks",
+        "",
+        "Generated by `nox -s bench` (`python -m bench` on CPython 3.11, which traces with "
+        "`sys.settrace`, and on 3.12, which uses `sys.monitoring`) from `bench/results.json`; "
+        "`python -m bench --report-only` regenerates this file from the stored results and "
+        "`nox -s bench -- --quick` is a short pass with small bounds. Every measurement runs "
+        "in a child process of its own, side by side in one session, bounded in schedules and "
+        "seconds; compare ratios within a run, not absolute times across runs (the machine "
+        "is shared). The corpus is `bench/corpus/` (ports of SCTBench's patterns, each with a "
+        "fixed twin); the catalogue programs are the variants that `harness explore` can run.",
+        "",
+    ]
+    if not runs:
+        return "\n".join([*lines, "No results yet: run `nox -s bench`.", ""])
+    lines += ["## Runs", ""]
+    lines += _table(
+        ["Python", "tracing", "date", "machine", "mode", "took", "command", "peers"],
+        (
+            [
+                run["python"],
+                run["backend"],
+                run["machine"]["date"],
+                f"{run['machine']['cpu']}, {run['machine']['cores']} cores, "
+                f"{run['machine']['memory_gib']} GiB, {run['machine']['os']}",
+                "quick" if run["quick"] else "full",
+                _s(run["seconds"]),
+                f"`{run['command']}`",
+                f"frontrun {run['versions'].get('frontrun')}, pytest-run-parallel "
+                f"{run['versions'].get('pytest-run-parallel')}",
+            ]
+            for run in runs.values()
+        ),
+    )
+    lines += ["", "## Targets (issue 8)", ""]
+    for version, run in runs.items():
+        rows = targets(run)
+        if rows:
+            lines += [f"Python {version} ({run['backend']}):", ""]
+            lines += _table(["target", "measured", "verdict"], rows)
+            lines += [""]
+    titles = {
+        "cost": "1. Cost per schedule",
+        "profile": "Where our time goes (profile)",
+        "detection": "2. Detection",
+        "throughput": "3. Stress throughput",
+        "scale": "4. Scale of exploration",
+    }
+    renderers = {
+        "cost": _cost_section,
+        "profile": _profile_section,
+        "detection": _detection_section,
+        "throughput": _throughput_section,
+        "scale": _scale_section,
+    }
+    for key, title in titles.items():
+        present = [(v, r) for v, r in runs.items() if key in r["sections"]]
+        if not present:
+            continue
+        lines += [f"## {title}", ""]
+        for version, run in present:
+            section = run["sections"][key]
+            lines += [
+                f"### Python {version} ({run['backend']}), {section.get('seconds', '?')} s",
+                "",
+            ]
+            lines += renderers[key](section)
+            lines += [""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def write(data: dict[str, Any], path: Path = MARKDOWN) -> None:
+    path.write_text(render(data))

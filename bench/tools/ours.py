@@ -1,0 +1,141 @@
+"""Our engines as benchmark tools: ``harness.explore`` per strategy, ``harness.stress``.
+
+Detection is timed from the engine's own clock: the ``progress`` callback is
+called after every schedule (or run) with the seconds elapsed, so the time to the
+first detection excludes what comes after it (the replay that records the
+failing schedule for the report). ``explore`` has no time budget of its own, so
+the callback raises :class:`OutOfTime` once the bound is passed; the engine
+restores its patches on the way out.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import harness
+from bench.programs import BenchProgram
+from bench.tools.base import MISSED, Attempt, Bounds, judge
+
+__all__ = ["ATTEMPTS", "DEFAULT_NOISE", "HIGH_NOISE", "STRESS_TIMEOUT", "OutOfTime"]
+
+#: The stress engine's default noise, and the one the catalogue tunes short
+#: programs with (scenarios/thevar.py).
+DEFAULT_NOISE = 0.001
+HIGH_NOISE = 0.05
+#: Seconds before a stress run counts as hung: frontrun's deadlock timeout, so
+#: that both spend the same time on a deadlock they only see as a hang.
+STRESS_TIMEOUT = 5.0
+
+
+class OutOfTime(Exception):
+    """Raised from the progress callback when the time bound is passed."""
+
+
+class _Clock:
+    """Seconds elapsed after each schedule, from the engine's progress calls."""
+
+    def __init__(self, bound: float) -> None:
+        self.bound = bound
+        self.elapsed: list[float] = []
+
+    def __call__(self, done: int, planned: int | None, elapsed: float) -> None:
+        self.elapsed.append(elapsed)
+        if elapsed > self.bound:
+            raise OutOfTime
+
+    def at(self, index: int) -> float:
+        return self.elapsed[index] if index < len(self.elapsed) else self.elapsed[-1]
+
+
+def _first_accepted(program: BenchProgram, result: harness.Result) -> tuple[str | None, int | None]:
+    """The kind and schedule index of the earliest failure that catches the bug."""
+    best: tuple[str | None, int | None] = (None, None)
+    for group in result.failures:
+        kind = group.failure.kind
+        if program.accepts(kind) and (best[1] is None or group.first_run < best[1]):
+            best = (kind, group.first_run)
+    return best
+
+
+def _finish(
+    program: BenchProgram, seed: int, result: harness.Result, clock: _Clock, bounds: Bounds
+) -> Attempt:
+    kind, index = _first_accepted(program, result)
+    if program.buggy and index is not None:
+        return Attempt(seed, judge(True, True, True), kind, index + 1, clock.at(index))
+    first = result.failures[0].failure if result.failures else None
+    status = judge(program.buggy, False, first is not None)
+    spent = clock.elapsed[-1] if clock.elapsed else result.duration
+    if first is not None:
+        run = result.failures[0].first_run
+        note = f"{first.kind}: {first.message}"[:200]
+        return Attempt(seed, status, first.kind, run + 1, clock.at(run), note)
+    note = "bound reached" if result.runs >= bounds.schedules else "search exhausted"
+    if "verified" in result.sections:
+        note = str(result.sections["verified"])
+    return Attempt(seed, status, None, result.runs, spent, note)
+
+
+def _explore(strategy: str) -> Callable[[BenchProgram, int, Bounds], Attempt]:
+    def attempt(program: BenchProgram, seed: int, bounds: Bounds) -> Attempt:
+        clock = _Clock(bounds.seconds)
+        started = time.perf_counter()
+        try:
+            result = harness.explore(
+                program.setup,
+                program.actors,
+                program.check,
+                teardown=program.teardown,
+                strategy=strategy,
+                budget=bounds.schedules,
+                seed=seed,
+                progress=clock,
+                shrink_failures=False,
+                **program.explore_settings,
+            )
+        except OutOfTime:
+            status = MISSED if program.buggy else judge(False, False, False)
+            return Attempt(
+                seed,
+                status,
+                None,
+                len(clock.elapsed),
+                time.perf_counter() - started,
+                f"time bound ({bounds.seconds:g} s)",
+            )
+        return _finish(program, seed, result, clock, bounds)
+
+    return attempt
+
+
+def _stress(noise: float) -> Callable[[BenchProgram, int, Bounds], Attempt]:
+    def attempt(program: BenchProgram, seed: int, bounds: Bounds) -> Attempt:
+        clock = _Clock(float("inf"))  # stress bounds itself with seconds=
+        result = harness.stress(
+            program.setup,
+            program.actors,
+            program.check,
+            teardown=program.teardown,
+            runs=bounds.schedules,
+            seconds=bounds.seconds,
+            noise=noise,
+            seed=seed,
+            timeout=STRESS_TIMEOUT,
+            stop_on_failure=True,
+            progress=clock,
+        )
+        return _finish(program, seed, result, clock, bounds)
+
+    return attempt
+
+
+ATTEMPTS: dict[str, Callable[[BenchProgram, int, Bounds], Any]] = {
+    "explore-pct": _explore("pct"),
+    "explore-random": _explore("random"),
+    "explore-dfs": _explore("dfs"),
+    "stress": _stress(0.0),
+    "stress-noise": _stress(DEFAULT_NOISE),
+    "stress-noise-high": _stress(HIGH_NOISE),
+}

@@ -1,0 +1,153 @@
+"""BENCHMARKS.md is rendered from the stored results, with verdicts computed from them."""
+
+from __future__ import annotations
+
+from bench.report import render, targets
+
+
+def _tools(ms: dict[str, float]) -> dict:
+    return {
+        name: {"ms_per_schedule": value, "rounds": [value], "note": ""}
+        for name, value in ms.items()
+    }
+
+
+def _entry(status: str, seconds: float | None, schedules: int | None = 1) -> dict:
+    found = status == "found"
+    return {
+        "attempts": [
+            {
+                "seed": 0,
+                "status": status,
+                "kind": "assert" if found else None,
+                "schedules": 1,
+                "seconds": seconds or 0.0,
+                "note": "",
+            }
+        ],
+        "statuses": {status: 1},
+        "found": 1 if found else 0,
+        "median_schedules": schedules if found else None,
+        "median_seconds": seconds if found else None,
+    }
+
+
+def _run(pct_ms: float, ours_seconds: float, frontrun_seconds: float, fixed_status: str) -> dict:
+    tools = ["explore-pct", "frontrun-random", "frontrun-dpor"]
+    return {
+        "python": "3.11.7",
+        "backend": "settrace",
+        "quick": True,
+        "command": "python -m bench --quick",
+        "seconds": 12.0,
+        "machine": {
+            "cpu": "cpu",
+            "cores": 2,
+            "memory_gib": 24.0,
+            "os": "Linux",
+            "date": "2025-01-01 00:00 UTC",
+        },
+        "versions": {"frontrun": "0.7.0", "pytest-run-parallel": "0.10.0"},
+        "sections": {
+            "cost": {
+                "program": "counter",
+                "rounds": 1,
+                "target_seconds": 1.0,
+                "max_schedules": 50,
+                "sizes": [
+                    {
+                        "threads": 2,
+                        "iterations": 1000,
+                        "tools": _tools(
+                            {
+                                "untraced": 0.3,
+                                "tracing-only": 2.0,
+                                "explore-serial": 8.0,
+                                "explore-pct": pct_ms,
+                                "explore-random": 50.0,
+                                "explore-dfs": 20.0,
+                                "frontrun-random": 100.0,
+                                "frontrun-dpor": 200.0,
+                            }
+                        ),
+                    }
+                ],
+            },
+            "detection": {
+                "tools": {t: t for t in tools},
+                "bounds": {
+                    "seeds": 1,
+                    "buggy": {"schedules": 10, "seconds": 1.0},
+                    "fixed": {"schedules": 10, "seconds": 1.0},
+                },
+                "programs": [
+                    {
+                        "program": "corpus/account:buggy",
+                        "source": "corpus",
+                        "buggy": True,
+                        "summary": "",
+                        "threads": 2,
+                        "kinds": ["assert"],
+                        "tools": {
+                            "explore-pct": _entry("found", ours_seconds),
+                            "frontrun-random": _entry("found", frontrun_seconds),
+                            "frontrun-dpor": _entry("missed", None),
+                        },
+                    },
+                    {
+                        "program": "corpus/account:fixed",
+                        "source": "corpus",
+                        "buggy": False,
+                        "summary": "",
+                        "threads": 2,
+                        "kinds": None,
+                        "tools": {t: _entry(fixed_status, None) for t in tools},
+                    },
+                ],
+            },
+        },
+    }
+
+
+def _verdicts(run: dict) -> dict[str, str]:
+    return {row[0]: row[2] for row in targets(run)}
+
+
+def test_targets_are_met_when_the_numbers_meet_them():
+    verdicts = _verdicts(
+        _run(pct_ms=10.0, ours_seconds=0.01, frontrun_seconds=0.2, fixed_status="held")
+    )
+    assert verdicts == {
+        "every corpus and catalogue bug found": "met",
+        "zero false alarms (our tools, fixed twins)": "met",
+        'zero "inconclusive" results': "met",
+        "exploration <= 1/5 of frontrun per schedule (2x1000)": "met",
+        "median time to first detection >= 5x lower (corpus)": "met",
+    }
+
+
+def test_targets_are_missed_when_the_numbers_miss_them():
+    verdicts = _verdicts(
+        _run(pct_ms=30.0, ours_seconds=0.1, frontrun_seconds=0.2, fixed_status="false alarm")
+    )
+    assert verdicts["exploration <= 1/5 of frontrun per schedule (2x1000)"] == "**missed**"
+    assert verdicts["median time to first detection >= 5x lower (corpus)"] == "**missed**"
+    assert verdicts["zero false alarms (our tools, fixed twins)"] == "**missed**"
+
+
+def test_render_shows_each_section_with_its_numbers():
+    text = render({"schema": 1, "runs": {"3.11.7": _run(10.0, 0.01, 0.2, "held")}})
+    for heading in (
+        "## Runs",
+        "## Targets (issue 8)",
+        "## 1. Cost per schedule",
+        "## 2. Detection",
+    ):
+        assert heading in text, f"missing {heading!r}"
+    assert "| 2 x 1,000 | 0.30 | 2.00 | 8.00 | 10.0 | 50.0 | 20.0 | 100 | 200 | 0.10 |" in text
+    assert "`corpus/account:buggy`" in text and "1/1 · 1 · 10 ms · assert" in text
+    assert "| tracing | 1.70 | tracing-only - untraced |" in text
+
+
+def test_render_without_results_says_how_to_get_them():
+    assert "No results yet: run `nox -s bench`." in render({"schema": 1, "runs": {}})
