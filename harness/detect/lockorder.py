@@ -114,7 +114,11 @@ class LockOrderGraph:
     def failures(self, name_of: Callable[[object], str]) -> list[Failure]:
         """One ``lock-order`` failure per cycle, naming the locks and their sites."""
         failures = []
-        for cycle in self.cycles():
+        for found in self.cycles():
+            # The same cycle read from another lock is the same inversion: start
+            # each at the lock whose name sorts first, so that runs agree.
+            first = min(range(len(found)), key=lambda i: name_of(found[i].held))
+            cycle = found[first:] + found[:first]
             order = " -> ".join(name_of(edge.held) for edge in cycle)
             message = f"lock order inversion: {order} -> {name_of(cycle[0].held)}"
             lines = [

@@ -49,10 +49,12 @@ def _conflicts(steps: list[Step]) -> set[int]:
     are marked. In a lost update: the first read, the other thread's writes, the
     stale write.
     """
-    by_target: dict[str, list[int]] = {}
+    # The same attribute of different objects is not the same location: key by
+    # the object when the recording knows it.
+    by_target: dict[tuple[int | None, str], list[int]] = {}
     for i, step in enumerate(steps):
         if step.kind in ("read", "write") and step.label not in ("()", "[]"):
-            by_target.setdefault(step.label, []).append(i)
+            by_target.setdefault((step.owner, step.label), []).append(i)
     marked: set[int] = set()
     for indices in by_target.values():
         threads = {steps[i].thread for i in indices}

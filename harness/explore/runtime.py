@@ -129,7 +129,7 @@ class ThreadRecord:
 class Step:
     """One recorded decision of a traced execution (for reports)."""
 
-    __slots__ = ("file", "kind", "label", "line", "obj", "offset", "thread", "value")
+    __slots__ = ("file", "kind", "label", "line", "obj", "offset", "owner", "thread", "value")
 
     def __init__(
         self,
@@ -149,6 +149,7 @@ class Step:
         self.obj = obj
         self.offset = offset  # bytecode offset of a data access
         self.value: str | None = None  # the value read, or written (repr)
+        self.owner: int | None = None  # id of the object whose attribute was accessed
 
 
 class Execution:
@@ -470,6 +471,7 @@ class Runtime:
         probe = probe_for(frame.f_code, point)
         if probe is None:
             return
+        step.owner = probe.owner_id(frame)
         if point.kind == "read":
             step.value = probe.value_text(frame)
         else:
@@ -495,9 +497,29 @@ class Runtime:
             assert self.execution.trace is not None
             self.execution.trace.append(
                 Step(
-                    record.index, op, "", site[0] if site else None, site[1] if site else None, obj
+                    record.index,
+                    op,
+                    self._name(obj),
+                    site[0] if site else None,
+                    site[1] if site else None,
+                    obj,
                 )
             )
+
+    def _name(self, obj: object) -> str:
+        """A report name for a primitive or thread (only while recording)."""
+        if obj is None:
+            return ""
+        if isinstance(obj, threading.Thread):
+            return obj.name
+        self._inside = True  # naming may touch user properties: no scheduling
+        try:
+            shown = getattr(obj, "_outer", None) or obj
+            return self.namer.name(shown, self._frames())
+        except Exception:
+            return type(obj).__name__
+        finally:
+            self._inside = False
 
     def _step(self, record: ThreadRecord) -> None:
         self.steps += 1

@@ -90,6 +90,16 @@ class Probe:
             return value
         return getattr(value, self.attr, _MISSING)
 
+    def owner_id(self, frame: FrameType) -> int | None:
+        """Identity of the object whose attribute is touched (None: a plain name)."""
+        if self.attr is None:
+            return id(frame.f_globals) if self.scope == "global" else None
+        try:
+            owner = _lookup(frame, self.scope, self.name)
+        except Exception:
+            return None
+        return None if owner is _MISSING else id(owner)
+
     def value_text(self, frame: FrameType) -> str | None:
         try:
             value = self.read(frame)
