@@ -38,6 +38,7 @@ from harness._tracing import Backend, Point
 from harness.detect.futures import UnreadFutures
 from harness.detect.lockorder import LockOrderGraph
 from harness.detect.waitfor import Waiter, describe_waits
+from harness.errors import UsageError
 from harness.explore.strategies import Choice, Strategy, fire, run
 from harness.explore.values import Probe, probe_for
 from harness.outcome import Failure
@@ -260,6 +261,9 @@ class Runtime:
             self.namer = Namer(state)
             try:
                 callables = program.make_actors(state)
+            except UsageError:
+                program.tear_down(state)
+                raise
             except Exception as exc:
                 execution.failures.append(
                     Failure(
