@@ -1,4 +1,5 @@
-"""Sessions: `nox -s tests`, `nox -s stress`, `nox -s lint`, `nox -s typecheck`, `nox -s report`.
+"""Sessions: `nox -s tests`, `nox -s stress`, `nox -s lint`, `nox -s typecheck`, `nox -s report`,
+`nox -s bench`.
 
 Extra arguments after `--` pass through to the tool each session runs.
 """
@@ -46,6 +47,13 @@ def typecheck(session: nox.Session) -> None:
     """Check types with mypy."""
     session.install("-e", ".[test]", "mypy")
     session.run("mypy", *session.posargs)
+
+
+@nox.session(python=["3.11", "3.12"])
+def bench(session: nox.Session) -> None:
+    """Benchmark against frontrun and plain stress (not a default session; `-- --quick`)."""
+    session.install("-e", ".", "frontrun==0.7.0", "pytest-run-parallel==0.10.0", "py-spy")
+    session.run("python", "-m", "bench", *session.posargs)
 
 
 @nox.session

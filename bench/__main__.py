@@ -68,8 +68,12 @@ def main(argv: list[str]) -> int:
     for name in args.sections:
         log(f"section {name} ...")
         section_started = time.perf_counter()
-        run["sections"][name] = SECTIONS[name](args.quick, log)
-        run["sections"][name]["seconds"] = round(time.perf_counter() - section_started, 1)
+        section = SECTIONS[name](args.quick, log)
+        section["seconds"] = round(time.perf_counter() - section_started, 1)
+        section["quick"] = args.quick
+        section["date"] = results.describe_machine()["date"]
+        section["command"] = run["command"]
+        run["sections"][name] = section
     run["seconds"] = round(time.perf_counter() - started, 1)
     data = results.save_run(run)
     report.write(data)

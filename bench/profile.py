@@ -3,11 +3,13 @@
 py-spy samples all threads of a child process from outside (pyinstrument sees
 only the thread that started it, and the work of an exploration happens in the
 actor threads). The child explores the cost program (2 threads x 1000
-increments) with one strategy; the samples taken while the threads ran (import
-and start-up excluded) are grouped by the function on top of the stack (self
-time) and by part of the engine. Only samples of threads that were running are
-counted: a thread parked on its baton costs wall time, not CPU, and shows up in
-the cost section's rungs instead.
+increments) with pct and with random, and the 100-thread two-stage program with
+pct; the samples taken while exploring (import and start-up excluded) are
+grouped by the function on top of the stack (self time) and by part of the
+engine. Only the thread holding the GIL is sampled (``--gil``): that is where
+the interpreter's time goes, one thread at a time; wall time lost between two
+threads (a hand-off waking the next thread) shows up in the cost section's rungs
+instead.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ __all__ = ["categorise", "profile_target", "run"]
 
 #: (part of the engine, test on a py-spy frame "function (path:line)"), first match wins.
 _PARTS: tuple[tuple[str, Callable[[str], bool]], ...] = (
-    ("program under test", lambda f: "bench/counter.py" in f),
+    ("program under test", lambda f: "bench/counter.py" in f or "bench/corpus/" in f),
     ("hand-offs (baton release/acquire)", lambda f: f.startswith("Runtime._handoff ")),
     ("tracing (settrace / sys.monitoring callbacks)", lambda f: "harness/_tracing/" in f),
     ("strategy (choose)", lambda f: "harness/explore/strategies/" in f),
@@ -48,19 +50,27 @@ def categorise(frame: str) -> str:
 
 
 def profile_target(spec: dict[str, Any]) -> dict[str, Any]:
-    """Child side: explore the cost program; py-spy watches from outside."""
+    """Child side: explore the cost program (or a corpus program); py-spy watches."""
     import harness
     from bench.counter import Counter, actors_for
+    from bench.programs import get
 
+    if "program" in spec:
+        program = get(spec["program"])
+        setup, actors, check = program.setup, program.actors, program.check
+    else:
+        setup, actors, check = Counter, actors_for(spec["threads"], spec["iterations"]), None
     started = time.perf_counter()
     result = harness.explore(
-        Counter,
-        actors_for(spec["threads"], spec["iterations"]),
-        None,
+        setup,
+        actors,
+        check,
         strategy=spec["strategy"],
         budget=spec["schedules"],
         seed=1,
         max_steps=100_000_000,
+        stop_on_failure=False,
+        shrink_failures=False,
     )
     seconds = time.perf_counter() - started
     return {"schedules": result.runs, "ms_per_schedule": round(seconds / result.runs * 1000, 3)}
@@ -111,22 +121,27 @@ def run(quick: bool, log: Callable[[str], None]) -> dict[str, Any]:
     py_spy = _py_spy()
     if py_spy is None:
         return {"error": "py-spy is not installed"}
-    out: dict[str, Any] = {"tool": "py-spy record --rate 250 --format raw", "profiles": []}
-    for strategy in ("pct", "random"):
-        spec = {
-            "job": "profile-target",
-            "strategy": strategy,
-            "threads": 2,
-            "iterations": 1000,
-            "schedules": 40 if quick else 150,
-        }
+    out: dict[str, Any] = {"tool": "py-spy record --rate 1000 --gil --format raw", "profiles": []}
+    targets: list[dict[str, Any]] = [
+        {"strategy": s, "threads": 2, "iterations": 1000, "schedules": 40 if quick else 150}
+        for s in ("pct", "random")
+    ]
+    # How the engine's own work grows with the thread count: 100 threads.
+    targets.append(
+        {"strategy": "pct", "program": "corpus/twostage_100:buggy", "schedules": 5 if quick else 20}
+    )
+    for target in targets:
+        strategy = target["strategy"]
+        spec = {"job": "profile-target", **target}
+        label = target.get("program", "counter 2 x 1,000")
         with tempfile.TemporaryDirectory() as tmp:
             raw_path = Path(tmp) / "profile.txt"
             command = [
                 py_spy,
                 "record",
                 "--rate",
-                "250",
+                "1000",
+                "--gil",
                 "--format",
                 "raw",
                 "--output",
@@ -142,11 +157,15 @@ def run(quick: bool, log: Callable[[str], None]) -> dict[str, Any]:
                     command, cwd=ROOT, capture_output=True, text=True, timeout=600
                 )
             except subprocess.TimeoutExpired:
-                out["profiles"].append({"strategy": strategy, "error": "py-spy timed out"})
+                out["profiles"].append(
+                    {"strategy": strategy, "program": label, "error": "py-spy timed out"}
+                )
                 continue
             if done.returncode != 0 or not raw_path.exists():
                 tail = (done.stderr or "").strip().splitlines()[-1:] or ["no output"]
-                out["profiles"].append({"strategy": strategy, "error": tail[0][:200]})
+                out["profiles"].append(
+                    {"strategy": strategy, "program": label, "error": tail[0][:200]}
+                )
                 log(f"profile {strategy}: py-spy failed: {tail[0][:200]}")
                 continue
             summary = _aggregate(raw_path.read_text(), top=12)
@@ -154,7 +173,8 @@ def run(quick: bool, log: Callable[[str], None]) -> dict[str, Any]:
         if measured:
             summary.update(json.loads(measured[-1].split(" ", 1)[1]))
         summary["strategy"] = strategy
+        summary["program"] = label
         out["profiles"].append(summary)
         parts = ", ".join(f"{p['part']} {p['share']:.0%}" for p in summary["parts"][:4])
-        log(f"profile {strategy}: {parts}")
+        log(f"profile {label} {strategy}: {parts}")
     return out

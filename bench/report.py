@@ -318,11 +318,12 @@ def _profile_section(profile: dict[str, Any]) -> list[str]:
     if "error" in profile:
         return [f"No profile: {profile['error']}."]
     out = [
-        f"`{profile['tool']}` of the cost program (2 x 1,000), every thread, samples of "
-        "running threads while exploring; self time by part of the engine and by function.",
+        f"`{profile['tool']}` of explorations of the cost program (2 x 1,000) and of the "
+        "100-thread two-stage program: samples of the thread holding the GIL while "
+        "exploring; self time by part of the engine and by function.",
     ]
     for entry in profile["profiles"]:
-        out += ["", f"**{entry['strategy']}**"]
+        out += ["", f"**{entry.get('program', 'counter 2 x 1,000')}, {entry['strategy']}**"]
         if "error" in entry:
             out += ["", f"py-spy failed: {entry['error']}"]
             continue
@@ -555,23 +556,32 @@ def render(data: dict[str, Any]) -> str:
         return "\n".join([*lines, "No results yet: run `nox -s bench`.", ""])
     lines += ["## Runs", ""]
     lines += _table(
-        ["Python", "tracing", "date", "machine", "mode", "took", "command", "peers"],
+        ["Python", "tracing", "machine", "peers", "sections (mode, date, seconds)"],
         (
             [
                 run["python"],
                 run["backend"],
-                run["machine"]["date"],
                 f"{run['machine']['cpu']}, {run['machine']['cores']} cores, "
                 f"{run['machine']['memory_gib']} GiB, {run['machine']['os']}",
-                "quick" if run["quick"] else "full",
-                _s(run["seconds"]),
-                f"`{run['command']}`",
                 f"frontrun {run['versions'].get('frontrun')}, pytest-run-parallel "
                 f"{run['versions'].get('pytest-run-parallel')}",
+                "; ".join(
+                    f"{name} ({'quick' if sec.get('quick') else 'full'}, "
+                    f"{sec.get('date', '?')}, {sec.get('seconds', '?')} s)"
+                    for name, sec in run["sections"].items()
+                ),
             ]
             for run in runs.values()
         ),
     )
+    commands = sorted(
+        {
+            sec.get("command", run["command"])
+            for run in runs.values()
+            for sec in run["sections"].values()
+        }
+    )
+    lines += ["", "Commands: " + ", ".join(f"`{c}`" for c in commands) + "."]
     lines += ["", "## Targets (issue 8)", ""]
     for version, run in runs.items():
         rows = targets(run)
@@ -600,8 +610,10 @@ def render(data: dict[str, Any]) -> str:
         lines += [f"## {title}", ""]
         for version, run in present:
             section = run["sections"][key]
+            mode = "quick" if section.get("quick", run["quick"]) else "full"
             lines += [
-                f"### Python {version} ({run['backend']}), {section.get('seconds', '?')} s",
+                f"### Python {version} ({run['backend']}), {mode}, "
+                f"{section.get('date', run['machine']['date'])}, {section.get('seconds', '?')} s",
                 "",
             ]
             lines += renderers[key](section)

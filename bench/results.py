@@ -1,8 +1,10 @@
-"""``bench/results.json``: one entry per Python version, each replaced by its latest run.
+"""``bench/results.json``: one entry per Python version, each section the latest run of it.
 
 The file keeps the runs of every interpreter the benchmark ran on (``nox -s
 bench`` runs it on 3.11, with ``sys.settrace``, and on 3.12, with
-``sys.monitoring``), so that ``BENCHMARKS.md`` can set them side by side.
+``sys.monitoring``), so that ``BENCHMARKS.md`` can set them side by side. A run
+of some sections replaces those sections and keeps the others; each section
+records when, how (full or quick) and by which command it was measured.
 """
 
 from __future__ import annotations
@@ -32,8 +34,11 @@ def load(path: Path = RESULTS) -> dict[str, Any]:
 
 
 def save_run(run: dict[str, Any], path: Path = RESULTS) -> dict[str, Any]:
-    """Store ``run`` under its Python version, keeping the other versions' runs."""
+    """Store ``run`` under its Python version, keeping other versions and sections."""
     data = load(path)
+    previous = data["runs"].get(run["python"])
+    if previous is not None:
+        run = {**run, "sections": {**previous.get("sections", {}), **run["sections"]}}
     data["runs"][run["python"]] = run
     data["runs"] = dict(sorted(data["runs"].items()))
     path.write_text(json.dumps(data, indent=1, sort_keys=False) + "\n")

@@ -157,7 +157,7 @@ def run(quick: bool, log: Callable[[str], None]) -> dict[str, Any]:
     for threads, runs in rate_plan:
         spec = {"job": "throughput", "mode": "rate", "threads": threads, "runs": runs}
         spec["rounds"] = rounds
-        job = run_job(spec, family="run-parallel", wall=600.0)
+        job = run_job(spec, family="ours", wall=600.0)
         per_tool: dict[str, list[float]] = {}
         for record in job.records:
             per_tool.setdefault(record["tool"], []).append(record["per_second"])

@@ -24,7 +24,8 @@ AttemptFn = Callable[[BenchProgram, int, Bounds], Attempt]
 @dataclass(frozen=True)
 class Tool:
     name: str
-    #: "ours", "frontrun" or "run-parallel": decides how its process is started.
+    #: "ours" or "frontrun": which child process runs it (frontrun's starts
+    #: under frontrun's CLI).
     family: str
     #: Whether the seed changes what the tool does (else one attempt is enough).
     seeded: bool
@@ -81,7 +82,9 @@ TOOLS: dict[str, Tool] = {
             "stress, noise 0.05",
             _ours("stress-noise-high"),
         ),
-        Tool("run-parallel", "run-parallel", False, False, "pytest-run-parallel", _run_parallel),
+        # In our tools' process, after them: a run it leaves hung is a daemon
+        # thread that nothing of ours waits for.
+        Tool("run-parallel", "ours", False, False, "pytest-run-parallel", _run_parallel),
         Tool("frontrun-random", "frontrun", True, True, "frontrun random", _frontrun("random")),
         Tool("frontrun-dpor", "frontrun", False, True, "frontrun dpor", _frontrun("dpor")),
     )

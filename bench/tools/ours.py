@@ -17,9 +17,12 @@ from typing import Any
 import harness
 from bench.programs import BenchProgram
 from bench.tools.base import MISSED, Attempt, Bounds, judge
+from harness.explore.runtime import SOFT_KINDS
 
 __all__ = ["ATTEMPTS", "DEFAULT_NOISE", "HIGH_NOISE", "STRESS_TIMEOUT", "OutOfTime"]
 
+#: The one failure kind after which exploration keeps searching (a lock-order warning).
+(SOFT_KIND,) = SOFT_KINDS
 #: The stress engine's default noise, and the one the catalogue tunes short
 #: programs with (scenarios/thevar.py).
 DEFAULT_NOISE = 0.001
@@ -56,7 +59,26 @@ def _first_accepted(program: BenchProgram, result: harness.Result) -> tuple[str 
         kind = group.failure.kind
         if program.accepts(kind) and (best[1] is None or group.first_run < best[1]):
             best = (kind, group.first_run)
+    soft = _soft_failure_run(result)
+    if soft is not None and program.accepts(SOFT_KIND) and (best[1] is None or soft < best[1]):
+        best = (SOFT_KIND, soft)
     return best
+
+
+def _soft_failure_run(result: harness.Result) -> int | None:
+    """The first schedule that failed with only a lock-order warning, if any.
+
+    Exploration reports the failures of one execution, but goes on searching
+    after a lock-order warning (the only kind that does not stop it), so an
+    earlier failing schedule than the reported one can only be such a warning.
+    """
+    if result.engine != "explore" or not result.failing_runs:
+        return None
+    reported = min((g.first_run for g in result.failures), default=None)
+    first = result.failing_runs[0]
+    if reported is None or first < reported:
+        return first
+    return None
 
 
 def _finish(
