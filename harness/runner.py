@@ -16,7 +16,7 @@ from typing import Any
 from harness.errors import UnknownScenarioError, UsageError
 from harness.explore import explore, replay
 from harness.explore.schedule import decode
-from harness.outcome import Result, Verdict
+from harness.outcome import FAILURE_KINDS, Result, Verdict
 from harness.scenario import CAUGHT, Scenario, Variant, resolve
 from harness.stress import stress
 
@@ -63,6 +63,8 @@ class VariantRun:
         first = result.first_failing_run
         forbidden = [e for e in result.histogram if e.verdict == Verdict.FORBIDDEN]
         outcome = forbidden[0].outcome if forbidden else result.failures[0].failure.message
+        if outcome in FAILURE_KINDS:  # a bare "hang": its message says more
+            outcome = result.failures[0].failure.message
         count = first + 1 if first is not None else result.runs
         where = f"after {count} {unit if count != 1 else unit[:-1]}"
         return f"{result.kind} {where}: {outcome}"
@@ -101,8 +103,11 @@ def settings_for(variant: Variant, engine: str, overrides: Mapping[str, Any]) ->
         )
     settings = variant.settings_for(engine)
     explicit = {k: v for k, v in overrides.items() if v is not None}
+    # An explicit budget of one kind replaces the variant's budget of the other.
     if "seconds" in explicit and "runs" not in explicit:
-        settings.pop("runs", None)  # an explicit time budget replaces a run count
+        settings.pop("runs", None)
+    if "runs" in explicit and "seconds" not in explicit:
+        settings.pop("seconds", None)
     settings.update(explicit)
     return settings
 

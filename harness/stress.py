@@ -411,7 +411,8 @@ class _StressEngine:
 
     def _excepthook(self, args: Any) -> None:
         """Exceptions of threads that the code under test started itself."""
-        if args.exc_type is RunAborted or args.exc_value is None:
+        # SystemExit ends a thread quietly, as Python's own excepthook has it.
+        if args.exc_type in (RunAborted, SystemExit) or args.exc_value is None:
             return
         failure = Failure(
             "exception",

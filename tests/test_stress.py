@@ -321,3 +321,15 @@ def test_engine_shuts_down_cleanly_while_an_abandoned_thread_still_runs():
         assert calls, "the thread was really running"
     finally:
         stop.set()
+
+
+def test_system_exit_in_a_thread_is_not_a_failure():
+    import sys as _sys
+
+    def actor():
+        t = threading.Thread(target=_sys.exit)
+        t.start()
+        t.join()
+
+    assert not harness.stress(lambda: None, lambda s: [actor], runs=2, noise=0).failed
+    assert not harness.explore(lambda: None, lambda s: [actor], budget=2).failed

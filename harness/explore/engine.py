@@ -227,8 +227,8 @@ class _Session:
 
     def _excepthook(self, args: Any) -> None:
         """Uncaught exceptions of threads: managed ones are failures of the execution."""
-        if isinstance(args.exc_value, RunAborted):
-            return  # an aborted thread unwinding, not a failure
+        if isinstance(args.exc_value, (RunAborted, SystemExit)):
+            return  # an aborted thread unwinding, or a quiet sys.exit(): not failures
         if args.thread is not None and self.runtime.record_of(args.thread) is not None:
             self.runtime.thread_exception(args.thread, args.exc_value)
         else:
