@@ -74,7 +74,7 @@ def programs() -> list[CorpusProgram]:
             FIXED,
             "withdraw reads and writes the balance under the lock",
             actors=_actors(withdraw_locked),
-            budget=300,
+            budget=200,
             **common,
         ),
     ]

@@ -114,7 +114,7 @@ def programs() -> list[CorpusProgram]:
             FIXED,
             "flag check and count in one critical section; flag raised under the same lock",
             actors=_actors(_dispatch(io_increment_locked), stop_locked),
-            budget=300,
+            budget=200,
             **common,
         ),
     ]

@@ -113,7 +113,7 @@ def programs() -> list[CorpusProgram]:
             FIXED,
             "count updated inside the buffer's critical section",
             actors=_actors(send_locked, receive_locked),
-            budget=300,
+            budget=200,
             **common,
         ),
     ]

@@ -64,7 +64,7 @@ def programs() -> list[CorpusProgram]:
             FIXED,
             "both threads take a then b",
             actors=_actors(a_then_b),
-            budget=300,
+            budget=200,
             **common,
         ),
     ]

@@ -83,7 +83,7 @@ def programs() -> list[CorpusProgram]:
             FIXED,
             "double-checked: the second check and the build under a lock",
             actors=_actors(get_locked),
-            budget=300,
+            budget=200,
             **common,
         ),
     ]

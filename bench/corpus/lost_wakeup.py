@@ -77,7 +77,7 @@ def programs() -> list[CorpusProgram]:
             FIXED,
             "with cond: while not ready: cond.wait()",
             actors=_actors(wait_in_loop),
-            budget=300,
+            budget=200,
             **common,
         ),
     ]

@@ -74,7 +74,7 @@ def programs() -> list[CorpusProgram]:
             FIXED,
             "every philosopher takes the lower-numbered fork first",
             actors=_actors(lower_first),
-            budget=300,
+            budget=200,
             **common,
         ),
     ]

@@ -91,7 +91,7 @@ def programs() -> list[CorpusProgram]:
             FIXED,
             "consumers test amount and dequeue in one critical section",
             actors=_actors(dequeue_locked),
-            budget=300,
+            budget=200,
             **common,
         ),
     ]

@@ -94,7 +94,7 @@ def make(threads: int) -> list[CorpusProgram]:
             FIXED,
             "the pair is written and read under one lock",
             actors=_actors(threads, set_locked, check_locked),
-            budget=300,
+            budget=200,
             **common,
         ),
     ]

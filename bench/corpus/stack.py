@@ -83,7 +83,7 @@ def programs() -> list[CorpusProgram]:
             FIXED,
             "pop only when the stack is not empty",
             actors=_actors(pop_when_not_empty),
-            budget=300,
+            budget=200,
             **common,
         ),
     ]

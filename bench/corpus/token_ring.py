@@ -94,7 +94,7 @@ def programs() -> list[CorpusProgram]:
             FIXED,
             "a node leaves its critical section, then passes the token",
             actors=_actors(node_passes_after),
-            budget=300,
+            budget=200,
             **common,
         ),
     ]

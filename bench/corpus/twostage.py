@@ -105,7 +105,7 @@ def make(threads: int) -> list[CorpusProgram]:
             FIXED,
             "m1 held across both stages, by writers and reader",
             actors=_actors(threads, write_two_phase, read_two_phase),
-            budget=300,
+            budget=200,
             **common,
         ),
     ]

@@ -71,7 +71,7 @@ def make(threads: int) -> list[CorpusProgram]:
             FIXED,
             "every thread increments under lock_b",
             actors=_actors(threads, right_lock=True),
-            budget=300,
+            budget=200,
             **common,
         ),
     ]
