@@ -85,12 +85,6 @@ def test_an_inversion_between_two_tests_fails_the_run(project):
     report = json.loads((project.path / "report.json").read_text())
     assert len(report["lockorder"]) == 1, report["lockorder"]
 
-    # Without the flag nothing is watched, and the suite passes.
-    quiet = project.runpytest_subprocess("test_cache.py")
-    quiet.assert_outcomes(passed=3)
-    assert quiet.ret == pytest.ExitCode.OK
-    assert "harness lock order" not in quiet.stdout.str()
-
 
 def _edge(held, taken, held_site, taken_site, user=True, test="t.py::test"):
     return {

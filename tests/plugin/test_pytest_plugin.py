@@ -17,7 +17,7 @@ pytest_plugins = ["pytester"]
 
 
 @pytest.mark.timeout(120)
-def test_plain_pytest_runs_the_markers_and_names_the_races(project):
+def test_plain_pytest_runs_the_markers_names_the_races_and_replays_them(project, replay_token):
     result = project.runpytest_subprocess("--strict-markers", "--harness-report=report.json")
     out = result.stdout.str()
     result.assert_outcomes(failed=2, passed=2)
@@ -49,13 +49,8 @@ def test_plain_pytest_runs_the_markers_and_names_the_races(project):
     assert tests["test_locked_ids"]["result"]["runs"] == 20, tests["test_locked_ids"]
     assert report["settings"]["report"]["source"] == "command line (--harness-report)"
 
-
-@pytest.mark.timeout(120)
-def test_replay_reruns_the_failing_schedule_and_passes_once_fixed(project, replay_token):
-    first = project.runpytest_subprocess("test_mylib.py::test_counter")
-    first.assert_outcomes(failed=1)
-    token = replay_token(first.stdout.str())
-
+    # The replay command runs exactly the failing schedule again.
+    token = replay_token(out)
     again = project.runpytest_subprocess(f"--harness-replay={token}", "test_mylib.py::test_counter")
     again.assert_outcomes(failed=1)
     again.stdout.fnmatch_lines(
@@ -92,7 +87,8 @@ class Seen:
 
 
 def all_threads_ran(state):
-    assert sorted(state.indices) == [0, 1, 2], f"thread indices {state.indices}"
+    indices = sorted(state.indices)
+    assert indices == [0, 1, 2], f"thread indices {indices}"
 
 
 @pytest.mark.stress(threads=3, runs=4, setup=Seen, check=all_threads_ran)
@@ -164,10 +160,7 @@ def test_fixtures_counts_and_marker_errors(project):
 
 @pytest.mark.timeout(120)
 def test_settings_come_from_the_environment_and_the_ini_file(project, monkeypatch):
-    project.makeini(
-        "[pytest]\naddopts = -p no:cacheprovider\n"
-        "harness_seed = 3\nharness_budget_scale = 0.1\nharness_shards = 2\n"
-    )
+    project.makeini("[pytest]\nharness_seed = 3\nharness_budget_scale = 0.1\nharness_shards = 2\n")
     monkeypatch.setenv("HARNESS_SEED", "4")  # beats the ini file
     result = project.runpytest_subprocess(
         "test_mylib.py::test_locked_counter", "--harness-report=report.json", "-v"
