@@ -9,6 +9,7 @@ Markdown from the stored results.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -45,8 +46,14 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     return args
 
 
+def _exit_on_term(signum: int, frame: object) -> None:
+    # SystemExit unwinds through bench.jobs, which kills the running child first.
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str]) -> int:
     args = _parse(argv)
+    signal.signal(signal.SIGTERM, _exit_on_term)
     if args.report_only:
         report.write(results.load())
         return 0

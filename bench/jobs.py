@@ -68,6 +68,10 @@ def run_job(spec: dict[str, Any], *, family: str, wall: float) -> JobOutcome:
         outcome.killed = True
         os.killpg(proc.pid, signal.SIGKILL)
         stdout, stderr = proc.communicate()
+    except BaseException:  # interrupted: take the child (and what it started) along
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        raise
     outcome.returncode = proc.returncode
     outcome.stderr_tail = stderr[-2000:] if stderr else ""
     for line in stdout.splitlines():

@@ -372,9 +372,10 @@ def _detection_section(detection: dict[str, Any]) -> list[str]:
         f"bounded by {bounds['buggy']['schedules']:,} schedules (runs, for stress) and "
         f"{bounds['buggy']['seconds']:g} s. A cell reads *found/attempts · median schedules · "
         "median seconds to the first detection · kinds*; a miss counts as infinite, so the "
-        "median is 'beyond bound' when half the attempts missed. Stress runs time out after "
-        "5 s (frontrun's deadlock timeout). frontrun runs with `reproduce_on_failure=0` and "
-        "ours without shrinking, so that both times end at the detection.",
+        "median is 'beyond bound' when half the attempts missed. Runs of the stress engine "
+        "and of pytest-run-parallel count as hung after 2 s; frontrun keeps its defaults (5 s "
+        "deadlock and per-run timeouts). frontrun runs with `reproduce_on_failure=0` and ours "
+        "without shrinking, so that both times end at the detection.",
         "",
     ]
     header = ["program", *[detection["tools"][t] for t in tools]]

@@ -23,8 +23,8 @@ from bench.tools.base import Attempt, Bounds, judge
 
 __all__ = ["HANG_SECONDS", "attempt"]
 
-#: Seconds before a run counts as hung (frontrun's deadlock timeout).
-HANG_SECONDS = 5.0
+#: Seconds before a run counts as hung (the stress engine's timeout here).
+HANG_SECONDS = 2.0
 
 
 def _one_run(program: BenchProgram) -> tuple[str | None, str]:
