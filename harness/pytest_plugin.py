@@ -100,7 +100,7 @@ _OUTCOME = pytest.StashKey[dict[str, Any]]()
 # -- marked tests -------------------------------------------------------------------
 
 
-class MarkerError(Exception):
+class _MarkerError(Exception):
     """A marker used with arguments it does not take."""
 
 
@@ -117,11 +117,11 @@ class _Plan:
 
 def _marker_options(marker: pytest.Mark, defaults: dict[str, Any]) -> dict[str, Any]:
     if marker.args:
-        raise MarkerError(f"@pytest.mark.{marker.name} takes keyword arguments only")
+        raise _MarkerError(f"@pytest.mark.{marker.name} takes keyword arguments only")
     unknown = set(marker.kwargs) - set(defaults)
     if unknown:
         known = ", ".join(sorted(defaults))
-        raise MarkerError(
+        raise _MarkerError(
             f"@pytest.mark.{marker.name}: unknown argument(s) {', '.join(sorted(unknown))} "
             f"(known: {known})"
         )
@@ -132,7 +132,7 @@ def _engine_marker(item: pytest.Item) -> pytest.Mark | None:
     stress = item.get_closest_marker("stress")
     explore = item.get_closest_marker("explore")
     if stress is not None and explore is not None:
-        raise MarkerError("a test takes @pytest.mark.stress or @pytest.mark.explore, not both")
+        raise _MarkerError("a test takes @pytest.mark.stress or @pytest.mark.explore, not both")
     return stress or explore
 
 
@@ -320,9 +320,16 @@ def _report_text(item: pytest.Function, plan: _Plan, result: Result, replayed: b
     # The engine's own text ends with `harness replay TOKEN`, which only knows
     # the catalogue: leave it out and say how to replay through pytest instead.
     # pytest names the test already, so the result need not.
-    text = str(replace(result, schedule=None, target=None))
+    sections = dict(result.sections)
+    lanes = sections.pop("interleaving", None)
+    text = str(replace(result, schedule=None, target=None, sections=sections))
     nodeid = shlex.quote(_base_nodeid(item))
     lines = [_headline(plan, result), text, ""]
+    render = getattr(lanes, "render_text", None)
+    if callable(render):
+        # As wide as the terminal; every step with -vv.
+        width = max(item.config.get_terminal_writer().fullwidth, 80)
+        lines += [render(width=width, full=item.config.get_verbosity() >= 2), ""]
     if token:
         lines.append(f"replay token: {token}")
         lines.append(f"replay with:  pytest --harness-replay={token} {nodeid}")
@@ -350,7 +357,7 @@ def harness_seed(request: pytest.FixtureRequest) -> int:
     config = request.config.stash[_CONFIG]
     try:
         plan = _plan(request.node, config)
-    except MarkerError:
+    except _MarkerError:
         plan = None
     return plan.seed if plan is not None else config.seed
 
@@ -397,8 +404,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "stress(threads=4, runs=20, noise=0.001, seed=None, timeout=60): run the test body "
-        "in THREADS threads released together, RUNS times, with noise injection",
+        "stress(threads=4, runs=20, noise=0.001, seed=None, timeout=60, setup=None, "
+        "check=None): run the test body in THREADS threads released together, RUNS times, "
+        "with noise injection; SETUP() builds each run's shared state (harness_state), "
+        "CHECK(state) judges it",
     )
     config.addinivalue_line(
         "markers",
@@ -439,11 +448,6 @@ def _report_path(config: pytest.Config, settings: HarnessConfig) -> str:
     return path
 
 
-def pytest_report_header(config: pytest.Config) -> str:
-    settings = config.stash[_CONFIG]
-    return f"harness: {settings.describe()}"
-
-
 def pytest_sessionstart(session: pytest.Session) -> None:
     config = session.config
     settings = config.stash[_CONFIG]
@@ -452,6 +456,11 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         watch = _LockWatch()
         watch.start()
         config.stash[_SESSION].lockwatch = watch
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    settings = config.stash[_CONFIG]
+    return f"harness: {settings.describe()}"
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -465,7 +474,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         return  # a replay runs one schedule: nothing to split
     try:
         options = _marker_options(marker, EXPLORE_DEFAULTS)
-    except MarkerError:
+    except _MarkerError:
         return  # reported when the test runs
     count = _shard_count(config, settings, options)
     if count <= 1:
@@ -570,7 +579,7 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
     misuse = None
     try:
         plan = _plan(pyfuncitem, settings)
-    except MarkerError as exc:
+    except _MarkerError as exc:
         misuse = str(exc)  # failed below, outside the handler: one message, no chain
     if misuse is not None:
         pytest.fail(misuse, pytrace=False)
@@ -624,14 +633,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             result.get_result().harness = outcome  # type: ignore[attr-defined]
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
-    yield
-    watch = item.config.stash[_SESSION].lockwatch
-    if watch is not None:
-        watch.after_test(item.nodeid)
-
-
 class _Recorder:
     """Hooks that pytest calls without the config: registered once per config."""
 
@@ -651,15 +652,21 @@ class _Recorder:
             state.replayed = True
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
+    yield
+    watch = item.config.stash[_SESSION].lockwatch
+    if watch is not None:
+        watch.after_test(item.nodeid)
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node: Any, error: Any) -> None:
     """xdist controller: a worker finished; keep the lock-order edges it saw."""
     output = getattr(node, "workeroutput", None) or {}
     edges = output.get("harness_lockorder")
     if edges is not None:
-        config = node.config
-        config.stash[_SESSION].worker_edges.extend(edges)
-        config.stash[_SESSION].lockorder_seen = True
+        node.config.stash[_SESSION].worker_edges.extend(edges)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -699,9 +706,18 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         if not state.inversions:
             write("no lock-order inversion among the locks the tests took")
         for inversion in state.inversions:
-            write(inversion["message"], red=True, bold=True)
+            seen = (
+                f" (seen on {inversion['count']} sets of locks)" if inversion["count"] > 1 else ""
+            )
+            write(inversion["message"] + seen, red=True, bold=True)
             for line in inversion["lines"]:
                 write(f"    {line}")
+        if state.inversions:
+            count = len(state.inversions)
+            write(
+                f"harness: {count} lock-order inversion{'s' if count > 1 else ''}: the run fails",
+                red=True,
+            )
     if state.unused_replay:
         write(
             f"harness: --harness-replay was given but no collected explore test is "
@@ -732,7 +748,6 @@ class _SessionState:
     lockwatch: _LockWatch | None = None
     outcomes: list[dict[str, Any]] = field(default_factory=list)
     worker_edges: list[dict[str, Any]] = field(default_factory=list)
-    lockorder_seen: bool = False
     inversions: list[dict[str, Any]] = field(default_factory=list)
     replay_nodeid: str | None = None
     replayed: bool = False

@@ -81,7 +81,9 @@ def test_an_inversion_between_two_tests_fails_the_run(project):
         ]
     )
     out = result.stdout.str()
-    assert out.count("lock-order inversion:") == 1, f"stats_lock -> index_lock is no cycle:\n{out}"
+    found = [line for line in out.splitlines() if line.startswith("lock-order inversion:")]
+    assert len(found) == 1, f"stats_lock -> index_lock is no cycle:\n{out}"
+    result.stdout.fnmatch_lines(["harness: 1 lock-order inversion: the run fails"])
     report = json.loads((project.path / "report.json").read_text())
     assert len(report["lockorder"]) == 1, report["lockorder"]
 
