@@ -328,8 +328,7 @@ def _report_text(item: pytest.Function, plan: _Plan, result: Result, replayed: b
     render = getattr(lanes, "render_text", None)
     if callable(render):
         # As wide as the terminal; every step with -vv.
-        width = max(item.config.get_terminal_writer().fullwidth, 80)
-        lines += [render(width=width, full=item.config.get_verbosity() >= 2), ""]
+        lines += [render(width=_width(item.config), full=item.config.get_verbosity() >= 2), ""]
     if token:
         lines.append(f"replay token: {token}")
         lines.append(f"replay with:  pytest --harness-replay={token} {nodeid}")
@@ -345,6 +344,14 @@ def _report_text(item: pytest.Function, plan: _Plan, result: Result, replayed: b
             "(real threads: a rerun may interleave differently)"
         )
     return "\n".join(lines).rstrip()
+
+
+def _width(config: pytest.Config) -> int:
+    """The terminal's width, or 110 columns (as the CLI) when output goes to a file."""
+    terminal = sys.__stdout__ is not None and sys.__stdout__.isatty()
+    if terminal or os.environ.get("COLUMNS"):
+        return max(config.get_terminal_writer().fullwidth, 60)
+    return 110
 
 
 # -- fixtures -----------------------------------------------------------------------

@@ -3,6 +3,8 @@ seed, lock-order edges of all workers joined by the controller."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 pytest_plugins = ["pytester"]
@@ -42,7 +44,9 @@ def test_review():
 @pytest.mark.timeout(180)
 def test_two_workers_give_the_same_verdicts(project):
     project.makepyfile(bank=BANK, test_bank=BANK_TESTS)
-    result = project.runpytest_subprocess("-n", "2", "-v", "--harness-lockorder")
+    result = project.runpytest_subprocess(
+        "-n", "2", "-v", "--harness-lockorder", "--harness-report=report.json"
+    )
     out = result.stdout.str()
     outcomes = {
         line.split()[-1]: line.split()[-2]
@@ -81,3 +85,12 @@ def test_two_workers_give_the_same_verdicts(project):
         ]
     )
     assert result.ret == pytest.ExitCode.TESTS_FAILED
+    # The controller writes one report with what every worker's tests observed.
+    report = json.loads((project.path / "report.json").read_text())
+    shards = sorted(
+        (t["seed"], t["result"]["runs"])
+        for t in report["tests"]
+        if "[shard" in t["nodeid"] and "locked" in t["nodeid"]
+    )
+    assert shards == [(0, 100), (1, 100)], f"shards of test_locked_counter: {shards}"
+    assert len(report["tests"]) == 6 and len(report["lockorder"]) == 1, report
