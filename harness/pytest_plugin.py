@@ -579,6 +579,20 @@ def _select_replay(session: pytest.Session, settings: HarnessConfig) -> None:
     )
 
 
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    # unittest methods do not go through pytest_pyfunc_call: a marker on one
+    # would be ignored without a word, which is exactly the gap this plugin fills.
+    if isinstance(item, pytest.Function) and type(item).__name__ != "TestCaseFunction":
+        return
+    for name in ("stress", "explore"):
+        if item.get_closest_marker(name) is not None:
+            pytest.fail(
+                f"@pytest.mark.{name} runs pytest test functions, not unittest.TestCase "
+                "methods or other kinds of test items",
+                pytrace=False,
+            )
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
     config = pyfuncitem.config

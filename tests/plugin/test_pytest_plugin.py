@@ -75,6 +75,7 @@ def test_plain_pytest_runs_the_markers_names_the_races_and_replays_them(project,
 
 FIXTURES = """
 import threading
+import unittest
 
 import pytest
 
@@ -134,14 +135,20 @@ def test_bad_count():
 @pytest.mark.explore
 def test_both_markers():
     pass
+
+
+class TestOldStyle(unittest.TestCase):
+    @pytest.mark.explore
+    def test_method(self):
+        pass
 """
 
 
 @pytest.mark.timeout(120)
 def test_fixtures_counts_and_marker_errors(project):
     project.makepyfile(test_fixtures=FIXTURES)
-    result = project.runpytest_subprocess("test_fixtures.py", "--harness-seed=7", "-rf")
-    result.assert_outcomes(passed=3, failed=5)
+    result = project.runpytest_subprocess("test_fixtures.py", "--harness-seed=7", "-rfE")
+    result.assert_outcomes(passed=3, failed=5, errors=1)
     result.stdout.fnmatch_lines_random(
         [
             "harness: seed=7 (command line (--harness-seed))",
@@ -153,6 +160,8 @@ def test_fixtures_counts_and_marker_errors(project):
             "FAILED test_fixtures.py::test_bad_count - Failed: @pytest.mark.stress: runs must be"
             " at least 1, got 0",
             "FAILED test_fixtures.py::test_both_markers - Failed: *stress or *explore, not both",
+            "ERROR test_fixtures.py::TestOldStyle::test_method - Failed: @pytest.mark.explore*",
+            "@pytest.mark.explore runs pytest test functions, not unittest.TestCase methods*",
         ]
     )
     result.stdout.no_fnmatch_line("*During handling*")  # one message, not a chain
