@@ -43,19 +43,24 @@ LONG = 10.0
 SAY_SECONDS = 0.001
 
 
-def say(transcript: list[str], line: str) -> None:
-    """Print ``line`` to the program's terminal (its transcript)."""
+def say(transcript: list[str], line: str, seconds: float = SAY_SECONDS) -> None:
+    """Print ``line`` to the program's terminal (its transcript).
+
+    ``seconds`` is bound once, as a default: a module global read in the body
+    would be one more scheduling point for the exploration engine at every line.
+    """
     transcript.append(line)  # list.append is atomic: lines are never torn
-    time.sleep(SAY_SECONDS)
+    time.sleep(seconds)
 
 
 class Tracked:
     """Per-execution state that remembers the threads and processes it started.
 
-    Scenario code registers every thread right after ``start()`` returned and
-    every subprocess right after it was spawned; :meth:`release` is the
-    variant's teardown: it wakes what a stuck program waits on (``wake`` events),
-    kills subprocesses and joins threads, so that nothing outlives the run.
+    Scenario code registers every thread with :meth:`track` before calling
+    ``start()``, and every subprocess right after it was spawned; :meth:`release`
+    is the variant's teardown: it wakes what a stuck program waits on (``wake``
+    events), kills subprocesses and joins the threads that were started, so that
+    nothing outlives the run.
     """
 
     def __init__(self) -> None:
@@ -66,9 +71,15 @@ class Tracked:
         #: Raw ``_thread`` threads: locks that each one releases as it ends.
         self.raw_done: list[threading.Lock] = []
 
-    def started(self, thread: threading.Thread) -> threading.Thread:
-        self.threads.append(thread)
-        return thread
+    def track(self, *threads: threading.Thread) -> None:
+        """Register threads that are about to be started.
+
+        Before ``start()``, not after: once a thread runs, every step the
+        program takes is an interleaving point with it, and bookkeeping there
+        only multiplies the schedules an exhaustive search must run. A thread
+        whose ``start()`` failed was never started and is not joined.
+        """
+        self.threads.extend(threads)
 
     def release(self, timeout: float = 5.0) -> None:
         for event in self.wake:
@@ -87,7 +98,8 @@ class Tracked:
         for done in self.raw_done:
             if done.acquire(True, max(deadline - time.monotonic(), 0.0)):
                 done.release()
-        stuck = join_all(self.threads, max(deadline - time.monotonic(), 0.0))
+        started = [t for t in self.threads if t.ident is not None]  # None: never started
+        stuck = join_all(started, max(deadline - time.monotonic(), 0.0))
         if stuck:
             raise RuntimeError(f"threads still running after teardown: {stuck}")
         undone = [lock for lock in self.raw_done if lock.locked()]

@@ -27,6 +27,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Callable
+from threading import current_thread
 
 from harness import CAUGHT, HOLDS, Scenario, Variant
 from scenarios._lifecycle_util import LONG, Tracked, join_all
@@ -34,6 +35,10 @@ from scenarios._lifecycle_util import LONG, Tracked, join_all
 #: The bugs need no luck (every run shows them), so a few runs suffice; the fixes
 #: get the same budget.
 STRESS = {"runs": 20, "timeout": 5.0}
+#: Explored: one program (stress runs two side by side). The programs of a run
+#: are independent copies: interleaving them teaches nothing, and every thread
+#: added multiplies the schedules that the bounded exhaustive search must run.
+EXPLORE = {"threads": 1}
 
 #: Each program wants this many jobs done, each in a thread of its own.
 JOBS = 2
@@ -70,7 +75,9 @@ class State(Tracked):
 
 def job(program: Program, n: int) -> None:
     """The work: note which thread it runs in."""
-    program.ran.append((n, threading.current_thread()))
+    # current_thread, not threading.current_thread: a module attribute read is
+    # one more point where the exploration engine must try every other thread.
+    program.ran.append((n, current_thread()))
 
 
 # -- buggy: one Thread object started twice -------------------------------------
@@ -83,8 +90,8 @@ def next_job(program: Program) -> None:
 def start_twice(state: State, program: Program) -> None:
     program.caller = threading.current_thread()
     worker = threading.Thread(target=next_job, args=(program,))
+    state.track(worker)
     worker.start()  # job 1
-    state.started(worker)
     worker.join(LONG)
     worker.start()  # job 2? RuntimeError: threads can only be started once
     worker.join(LONG)
@@ -127,7 +134,7 @@ def forget_init(state: State, program: Program) -> None:
     for n in range(1, JOBS + 1):
         greeter = ForgetfulGreeter(program, n)
         greeter.start()  # RuntimeError: thread.__init__() not called
-        state.started(greeter)
+        state.track(greeter)  # (after start: before, there is no thread state to track)
 
 
 # -- fix start: super().__init__() first, a fresh Thread per job, start, join ----
@@ -150,9 +157,9 @@ class CarefulGreeter(threading.Thread):
 def start_each(state: State, program: Program) -> None:
     program.caller = threading.current_thread()
     greeters = [CarefulGreeter(program, n) for n in range(1, JOBS + 1)]
+    state.track(*greeters)
     for greeter in greeters:
         greeter.start()  # once per object
-        state.started(greeter)
     program.alive_after_join = join_all(greeters, LONG)
     program.errors = [repr(g.error) for g in greeters if g.error is not None]
 
@@ -173,9 +180,9 @@ def start_targets(state: State, program: Program) -> None:
     workers = [
         threading.Thread(target=guarded, args=(n,), name=f"job-{n}") for n in range(1, JOBS + 1)
     ]
+    state.track(*workers)
     for worker in workers:
         worker.start()
-        state.started(worker)
     program.alive_after_join = join_all(workers, LONG)
     program.errors = [repr(exc) for exc in errors]
 
@@ -252,7 +259,7 @@ def _variant(
             kinds=kinds,
             bug_class=bug_class,
             engines=("stress", "explore"),
-            settings={"stress": STRESS},
+            settings={"stress": STRESS, "explore": EXPLORE},
             source=source,
         )
     )

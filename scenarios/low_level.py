@@ -36,6 +36,10 @@ from scenarios._lifecycle_util import LONG, Tracked, say
 #: both of its lines before the main program, which is not waiting for anything,
 #: takes its next step: rare in one program, and every run has two.
 STRESS = {"runs": 20, "timeout": 5.0}
+#: Explored: one program (stress runs two side by side). The programs of a run
+#: are independent copies: interleaving them teaches nothing, and every thread
+#: added multiplies the schedules that the bounded exhaustive search must run.
+EXPLORE = {"threads": 1}
 
 EXPECTED = ["I'm a real boy!", "Argument"]
 
@@ -134,8 +138,8 @@ def tuple_and_lock(state: State, program: Program) -> None:
 
 def thread_and_join(state: State, program: Program) -> None:
     worker = threading.Thread(target=program.speak, args=("Argument",))
+    state.track(worker)
     worker.start()
-    state.started(worker)
     worker.join(LONG)
     program.output_at_exit = list(program.transcript)
 
@@ -196,7 +200,7 @@ def _variant(
             kinds=kinds,
             bug_class=bug_class,
             engines=("stress", "explore"),
-            settings={"stress": STRESS},
+            settings={"stress": STRESS, "explore": EXPLORE},
             source=source,
         )
     )

@@ -33,19 +33,35 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 
 from harness import CAUGHT, HOLDS, Scenario, Variant
-from scenarios._lifecycle_util import LONG, Tracked, join_all, say
+from scenarios._lifecycle_util import LONG, Tracked, join_all, say, still_running
 
 #: Every run is a fresh draw of the race; ``racy`` is wrong whenever the dying
 #: patient is still speaking at the check (nearly always), so 20 runs miss it
 #: only if every patient of every run finished first. The bug in ``buggy`` needs
 #: no luck at all.
 STRESS = {"runs": 20, "timeout": 5.0}
+#: Explored: one program (stress runs two side by side), which greets nobody
+#: (``names_for``) and goes straight to the doctor.
+EXPLORE = {"threads": 1}
 
 NAMES = ("Cazaril", "Ista", None)  # the third keeps its default name, Thread-N
 NO, NEXT = "Doctor: No.", "Doctor: Next!"
 #: What the article means the doctor to say: the dying patient is gone, the
 #: lingering one is not.
 EXPECTED = {"dying": NEXT, "lingering": NO}
+
+
+def names_for(threads: int) -> tuple[str | None, ...]:
+    """The greeters' names: all of ``NAMES`` once there are two programs or more.
+
+    A lone program (the explore setting) greets nobody and goes straight to the
+    doctor. Naming is an API lesson that no interleaving changes (stress runs
+    show it, with two programs), whereas the doctor's questions are a race; each
+    thread a program starts multiplies the schedules the exhaustive search must
+    run, so the explored program keeps only the threads the race is about.
+    """
+    return NAMES if threads >= 2 else ()
+
 
 SCENARIO = Scenario(
     name="naming_liveness",
@@ -72,6 +88,7 @@ class Program:
 class State(Tracked):
     def __init__(self, threads: int) -> None:
         super().__init__()
+        self.names = names_for(threads)
         self.programs = [Program() for _ in range(threads)]
         #: ``warnings.catch_warnings`` changes process-wide state: one program at
         #: a time may be inside it.
@@ -115,18 +132,18 @@ class ArticleThread(threading.Thread):
 def article_program(state: State, program: Program) -> None:
     with deprecations_noted(state, program):
         greeters = []
-        for name in NAMES:
+        for name in state.names:
             greeter = ArticleThread(program)
             if name is not None:
                 greeter.setName(name)
+            state.track(greeter)
             greeter.start()
-            state.started(greeter)
             greeters.append(greeter)
         join_all(greeters, LONG)  # their getName() warnings are noted too
 
     dying = Patient(program)
+    state.track(dying)
     dying.start()
-    state.started(dying)
     if dying.isAlive():  # type: ignore[attr-defined]  # AttributeError since 3.9
         say(program.transcript, NO)
     else:
@@ -139,10 +156,10 @@ def article_program(state: State, program: Program) -> None:
 class Greeter(threading.Thread):
     def __init__(self, program: Program, name: str | None) -> None:
         super().__init__(name=name)
-        self.program = program
+        self.transcript = program.transcript
 
     def run(self) -> None:
-        say(self.program.transcript, "Hello, my name is " + self.name)
+        say(self.transcript, "Hello, my name is " + self.name)
 
 
 class Patient(threading.Thread):
@@ -152,12 +169,12 @@ class Patient(threading.Thread):
 
     def __init__(self, program: Program) -> None:
         super().__init__()
-        self.program = program
+        self.transcript = program.transcript
         self.spoken = threading.Event()
         self.release = threading.Event()
 
     def run(self) -> None:
-        say(self.program.transcript, "Patient: Doctor, am I going to die?")
+        say(self.transcript, "Patient: Doctor, am I going to die?")
         self.spoken.set()
 
 
@@ -173,24 +190,26 @@ class LingeringPatient(Patient):
 
 def greet(state: State, program: Program) -> None:
     with deprecations_noted(state, program):
-        greeters = [Greeter(program, name) for name in NAMES]
+        greeters = [Greeter(program, name) for name in state.names]
+        state.track(*greeters)
         for greeter in greeters:
             greeter.start()
-            state.started(greeter)
         join_all(greeters, LONG)
 
 
 def ask(program: Program, patient: Patient) -> None:
     alive = patient.is_alive()
-    program.alive_when_asked[patient.role] = alive
-    program.told[patient.role] = NO if alive else NEXT
-    say(program.transcript, program.told[patient.role])
+    answer = NO if alive else NEXT
+    role = patient.role
+    program.alive_when_asked[role] = alive
+    program.told[role] = answer
+    say(program.transcript, answer)
 
 
 def _admit(state: State, patient: Patient) -> Patient:
     state.wake.append(patient.release)
+    state.track(patient)
     patient.start()
-    state.started(patient)
     return patient
 
 
@@ -213,7 +232,8 @@ def handshake_program(state: State, program: Program) -> None:
     lingering.spoken.wait(LONG)  # "is it still here?": it has spoken and is waiting for us
     ask(program, lingering)
     lingering.release.set()
-    program.alive_at_end = join_all([dying, lingering], LONG)
+    lingering.join(LONG)
+    program.alive_at_end = still_running([dying, lingering])
 
 
 # -- judging ----------------------------------------------------------------------
@@ -231,7 +251,7 @@ def _greeted(program: Program) -> list[str]:
 
 
 def check(state: State) -> None:
-    wanted_names = sorted(name or "Thread-N" for name in NAMES)
+    wanted_names = sorted(name or "Thread-N" for name in state.names)
     for i, program in enumerate(state.programs):
         assert _greeted(program) == wanted_names, f"program {i}: greeted {_greeted(program)}"
         assert not program.deprecated, f"program {i}: deprecated API used: {program.deprecated}"
@@ -290,7 +310,7 @@ def _variant(
             kinds=kinds,
             bug_class=bug_class,
             engines=("stress", "explore"),
-            settings={"stress": STRESS},
+            settings={"stress": STRESS, "explore": EXPLORE},
             source=source,
         )
     )

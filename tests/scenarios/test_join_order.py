@@ -6,7 +6,7 @@ import pytest
 
 from harness.runner import run_variant
 from harness.scenario import catalogue
-from scenarios.join_order import HOSTS
+from scenarios.join_order import HOSTS, hosts_for
 
 SCENARIO = catalogue()["join_order"]
 TWINS = {"join": "buggy", "event": "buggy_join"}
@@ -58,6 +58,22 @@ def test_join_reads_every_status_and_joins_in_start_order():
     assert sweep.joined == [host.ip for host in HOSTS]
     assert sorted(sweep.finished) == sorted(sweep.joined)
     assert variant.observe(state).startswith("8/8 known when read, 0 read as -1")
+
+
+@pytest.mark.timeout(30)
+def test_a_lone_sweep_pings_two_hosts_that_still_end_out_of_join_order():
+    assert hosts_for(2) == hosts_for(3) == HOSTS  # stress: every host, in each program
+    variant, state = _run_sequentially("join", programs=1)  # the explored size
+    variant.check(state)
+    sweep = state.sweeps[0]
+    assert sweep.joined == [host.ip for host in HOSTS[:2]]
+    assert sorted(sweep.finished) == sorted(sweep.joined)
+    assert variant.observe(state).startswith("2/2 known when read")
+    # Explored, on the virtual clock: .61 (1 ms) always answers before .60 (4 ms).
+    run = run_variant(SCENARIO, variant, "explore", {"budget": 30})
+    assert run.met, str(run.result)
+    for entry in run.result.histogram:
+        assert entry.outcome.endswith("finished 61,60, joined 60,61"), str(run.result)
 
 
 @pytest.mark.timeout(30)

@@ -8,7 +8,7 @@ import pytest
 
 from harness.runner import run_variant
 from harness.scenario import catalogue
-from scenarios.naming_liveness import NEXT, NO
+from scenarios.naming_liveness import NAMES, NEXT, NO, names_for
 
 SCENARIO = catalogue()["naming_liveness"]
 #: setName/getName warn since 3.10 and may be removed some day; isAlive is gone.
@@ -90,7 +90,7 @@ def test_check_accepts_the_handshake_and_rejects_a_racy_answer():
 
 @pytest.mark.timeout(30)
 def test_check_rejects_deprecated_names_and_wrong_greetings():
-    variant, state = _run_sequentially("event")
+    variant, state = _run_sequentially("event", programs=2)
     state.programs[0].deprecated.append("getName")
     with pytest.raises(AssertionError, match=r"deprecated API used: \['getName'\]"):
         variant.check(state)
@@ -103,16 +103,38 @@ def test_check_rejects_deprecated_names_and_wrong_greetings():
 @pytest.mark.timeout(30)
 def test_the_article_program_warns_then_fails_on_isalive():
     variant = SCENARIO.variant("buggy")
-    state = variant.setup(1)
-    (actor,) = variant.actors(state)
+    state = variant.setup(2)
+    first, _ = variant.actors(state)
     try:
         with pytest.raises(AttributeError, match="isAlive" if HAS_SETNAME else "setName"):
-            actor()
+            first()
     finally:
         variant.teardown(state)
     if HAS_SETNAME:
         # Recorded by the program itself, whatever the outer warning filters say.
         assert sorted(state.programs[0].deprecated) == ["getName", "setName"]
+
+
+def test_stress_programs_greet_with_every_name_and_a_lone_program_with_none():
+    assert names_for(2) == names_for(5) == NAMES
+    assert names_for(1) == ()
+    for variant in SCENARIO.variants.values():
+        assert variant.settings["explore"] == {"threads": 1}, variant.name
+
+
+@pytest.mark.timeout(30)
+def test_a_lone_article_program_still_fails_on_isalive():
+    variant = SCENARIO.variant("buggy")
+    state = variant.setup(1)
+    (actor,) = variant.actors(state)
+    try:
+        with pytest.raises(AttributeError, match="isAlive"):
+            actor()
+    finally:
+        variant.teardown(state)
+    transcript = state.programs[0].transcript
+    assert not [line for line in transcript if line.startswith("Hello")], transcript
+    assert not [line for line in transcript if line.startswith("Doctor")], transcript
 
 
 @pytest.mark.timeout(60)

@@ -8,7 +8,7 @@ import pytest
 
 from harness.runner import run_variant
 from harness.scenario import catalogue
-from scenarios.stoppable import ITEMS
+from scenarios.stoppable import ITEMS, items_for
 
 SCENARIO = catalogue()["stoppable"]
 BUGS = {
@@ -42,6 +42,17 @@ def test_event_fix_holds_under_the_same_budget():
         assert entry.outcome.endswith("(0.2s pauses, 2/2 cut short); batch items done 10/10"), str(
             run.result
         )
+
+
+def test_stress_batches_have_every_item_and_a_lone_program_two():
+    assert [len(program.batch.todo) for program in SCENARIO.variant("event").setup(2).programs] == [
+        ITEMS,
+        ITEMS,
+    ]
+    assert items_for(1) == 2  # enough for a join() that stops the batch to lose one
+    assert [p.items for p in SCENARIO.variant("event").setup(1).programs] == [2]
+    for variant in SCENARIO.variants.values():
+        assert variant.settings["explore"] == {"threads": 1}, variant.name
 
 
 def _run_sequentially(name, programs=1):
@@ -78,7 +89,10 @@ def test_check_rejects_a_pause_that_ran_out_and_a_short_batch():
         variant.check(state)
     program.periodic.pauses[-1] = True
     program.batch.done.pop()
-    with pytest.raises(AssertionError, match=r"join\(\) returned with 4 of 5 batch items"):
+    items = items_for(1)
+    with pytest.raises(
+        AssertionError, match=rf"join\(\) returned with {items - 1} of {items} batch"
+    ):
         variant.check(state)
 
 
@@ -89,7 +103,7 @@ def test_flag_thread_waits_out_its_sleep():
         variant.check(state)
     pauses = state.programs[0].periodic.pauses
     assert pauses and not any(pauses)  # every sleep ran its full length
-    assert state.programs[0].batch.done == list(range(ITEMS))  # its join does not stop
+    assert state.programs[0].batch.done == list(range(items_for(1)))  # its join does not stop
 
 
 @pytest.mark.timeout(60)
