@@ -662,11 +662,13 @@ class Runtime:
             record.steps += 1
         else:
             choice.thread_step = 0
-        assert self.strategy is not None
-        code = self.strategy.choose(choice)
-        index, timeout = divmod(code, 2)
+        strategy = self.strategy
+        assert strategy is not None
+        code = strategy.choose(choice)
+        index = code >> 1
+        timeout = code & 1
         if index not in (timed if timeout else runnable):
-            raise RuntimeError(f"strategy {self.strategy.name} chose an impossible option {code}")
+            raise RuntimeError(f"strategy {strategy.name} chose an impossible option {code}")
         if code != choice.default:
             self.execution.deviations.append(
                 (current, choice.thread_step, code, choice.is_preemption(code))
@@ -679,7 +681,7 @@ class Runtime:
                 waiting.fired = True
                 assert waiting.deadline is not None
                 self.clock = max(self.clock, waiting.deadline)
-                self.strategy.on_yield(index)
+                strategy.on_yield(index)
             target.status = RUNNABLE
             self.epoch += 1
         return target

@@ -35,9 +35,16 @@ class PCT(Strategy):
         self._priority: dict[int, float] = {}
         self._change_points: dict[int, int] = {}
         self._lowest = 0.0
+        # The answer for the last set of runnable threads, valid until a priority
+        # changes: most decisions just let the same thread go on.
+        self._version = 0
+        self._cached_for: tuple[int, ...] | None = None
+        self._cached_version = -1
+        self._cached_code = 0
 
     def new_execution(self) -> bool:
         self._priority = {}
+        self._version += 1
         # Change point i lowers the running thread to priority i (1 .. depth-1),
         # below every initial priority (>= depth).
         points = self._random.sample(
@@ -49,19 +56,32 @@ class PCT(Strategy):
 
     def on_thread(self, index: int) -> None:
         self._priority[index] = self.depth + self._random.random() * 1_000_000
+        self._version += 1
 
     def on_yield(self, index: int) -> None:
         self._lowest -= 1.0
         self._priority[index] = self._lowest
+        self._version += 1
 
     def choose(self, choice: Choice) -> int:
-        drop = self._change_points.get(choice.step)
-        if drop is not None and choice.current >= 0:
-            self._priority[choice.current] = float(drop)
-        if not choice.runnable:
+        if self._change_points:
+            drop = self._change_points.get(choice.step)
+            if drop is not None and choice.current >= 0:
+                self._priority[choice.current] = float(drop)
+                self._version += 1
+        runnable = choice.runnable
+        if not runnable:
             return choice.default
+        # The runtime hands over the same tuple while the runnable set is
+        # unchanged, so identity is a valid cache key.
+        if runnable is self._cached_for and self._version == self._cached_version:
+            return self._cached_code
         priority = self._priority
-        return run(max(choice.runnable, key=lambda i: priority.get(i, 0.0)))
+        code = run(max(runnable, key=lambda i: priority.get(i, 0.0)))
+        self._cached_for = runnable
+        self._cached_version = self._version
+        self._cached_code = code
+        return code
 
     def end_execution(self, steps: int, failed: bool) -> None:
         self._steps_estimate = max(self._steps_estimate, steps)
