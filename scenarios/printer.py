@@ -88,8 +88,10 @@ class Terminal:
     def expected(self) -> list[str]:
         return [self.line(w, n) for w in range(self.writers) for n in range(self.lines_per_writer)]
 
-    def work(self) -> None:
-        time.sleep(WORK_SECONDS)
+    def work(self, seconds: float = WORK_SECONDS) -> None:
+        # ``seconds`` bound once, as a default: a module global read here would be
+        # one more point where the exploration engine tries the other thread.
+        time.sleep(seconds)
 
 
 def write_lines(state: Terminal, writer: int) -> None:

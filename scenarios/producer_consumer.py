@@ -38,7 +38,8 @@ from harness.stress import RunAborted
 #: Items each producer makes: few, so that the controlled exploration of every
 #: interleaving stays small; stress makes up for it with runs.
 ITEMS_PER_PRODUCER = 2
-#: The bounded queue of the fix holds this many items.
+#: The bounded queue of the fix holds this many items (fewer if the run makes
+#: fewer, so that a small run too meets a full queue).
 QUEUE_SIZE = 2
 # No wait in this module has a timeout, on purpose. In the fix, every wait is
 # one the program's correctness relies on (a timed-out join() or get() would be
@@ -51,6 +52,12 @@ QUEUE_SIZE = 2
 #: hanging run costs its whole deadline (``timeout``) and ``seconds`` bounds the
 #: call, so an explicit run of ``buggy`` costs about two deadlines.
 STRESS = {"runs": 200, "seconds": 2.0, "timeout": 1.0}
+#: Explored: one consumer thread, and the main thread makes a single item itself
+#: (``Pipeline`` with ``threads=1``). With a producer thread and two items, the
+#: fix has about 7,000 schedules of at most two preemptions; this program keeps
+#: every step of the protocol (a full bounded queue, the sentinel behind the item,
+#: ``task_done()`` per ``get()``, ``q.join()``, the consumer joined) in about 500.
+EXPLORE = {"threads": 1}
 
 SCENARIO = Scenario(
     name="producer_consumer",
@@ -58,7 +65,7 @@ SCENARIO = Scenario(
     article="Multithreading in Python (seed 002)",
     description=__doc__ or "",
     threads=4,
-    min_threads=2,
+    min_threads=1,
 )
 
 #: The stop signal of the fixes: one per consumer, after every item.
@@ -72,12 +79,16 @@ class Pipeline:
 
     ``threads`` is the number of producer and consumer threads the program starts
     (half of each, rounded in the consumers' favour), besides its main thread.
+    With ``threads=1`` the one thread is a consumer, and the main thread makes a
+    single item itself.
     """
 
     def __init__(self, threads: int, maxsize: int = 0) -> None:
-        self.producers = max(1, threads // 2)
-        self.consumers = max(1, threads - self.producers)
-        self.items_per_producer = ITEMS_PER_PRODUCER
+        #: Producer threads; with none, the main thread produces (as producer 0).
+        self.producer_threads = threads // 2
+        self.producers = max(1, self.producer_threads)
+        self.consumers = max(1, threads - self.producer_threads)
+        self.items_per_producer = ITEMS_PER_PRODUCER if self.producer_threads else 1
         self.q: queue.Queue[Any] = queue.Queue(maxsize)
         #: What each consumer took off the queue, in order: ``(producer, seq)``.
         self.taken: list[list[tuple[int, int]]] = [[] for _ in range(self.consumers)]
@@ -88,6 +99,8 @@ class Pipeline:
         #: Names of the program's threads still running when its main thread ended.
         self.still_running: list[str] = []
         self.main_done = False
+        #: The thread that runs the program's main thread (for teardown).
+        self.main_thread: threading.Thread | None = None
 
     def expected(self) -> int:
         return self.producers * self.items_per_producer
@@ -110,7 +123,9 @@ class Pipeline:
 
 
 def bounded(threads: int) -> Pipeline:
-    return Pipeline(threads, maxsize=QUEUE_SIZE)
+    state = Pipeline(threads)
+    state.q = queue.Queue(min(QUEUE_SIZE, state.expected()))
+    return state
 
 
 def produce(state: Pipeline, producer: int) -> None:
@@ -127,11 +142,13 @@ def start_threads(
     ]
     producers = [
         threading.Thread(target=produce, args=(state, p), name=f"producer-{p}")
-        for p in range(state.producers)
+        for p in range(state.producer_threads)
     ]
     state.threads = consumers + producers
     for thread in state.threads:
         thread.start()
+    if not producers:  # a lone consumer: the main thread makes the items
+        produce(state, 0)
     return consumers, producers
 
 
@@ -207,6 +224,7 @@ def _program(main: Callable[[Pipeline], None]) -> Callable[[Pipeline], list[Call
 
 
 def _run_main(main: Callable[[Pipeline], None], state: Pipeline) -> None:
+    state.main_thread = threading.current_thread()
     try:
         main(state)
     finally:
@@ -270,8 +288,9 @@ def teardown(state: Pipeline) -> None:
     still = 0
     while time.monotonic() < deadline:
         alive = [t for t in state.threads if t.is_alive()]
-        if not alive and (state.main_done or not state.threads):
-            break
+        main_gone = state.main_thread is not None and not state.main_thread.is_alive()
+        if not alive and (state.main_done or main_gone or not state.threads):
+            break  # (gone without being done: the exploration engine unwound it)
         # Threads that no longer move are not ours to free (the exploration
         # engine parks them and unwinds them itself): stop after a few passes.
         now = (len(alive), state.main_done, state.q.qsize(), state.consumed())
@@ -310,7 +329,7 @@ def _variant(name: str, summary: str, main: Callable[[Pipeline], None], **kw: An
         observe=observe,
         teardown=teardown,
         engines=("stress", "explore"),
-        settings={"stress": STRESS},
+        settings={"stress": STRESS, "explore": EXPLORE},
         **kw,
     )
 

@@ -25,7 +25,7 @@ def test_every_variant_has_one_budget_a_summary_and_its_source():
 
 
 @pytest.mark.timeout(120)
-@pytest.mark.parametrize("threads", [2, 4])
+@pytest.mark.parametrize("threads", [1, 2, 4])
 def test_buggy_consumers_never_end(threads):
     variant = SCENARIO.variant("buggy")
     run = run_variant(SCENARIO, variant, overrides={"seed": 1, "threads": threads}, judged=True)
@@ -36,7 +36,7 @@ def test_buggy_consumers_never_end(threads):
 
 
 @pytest.mark.timeout(120)
-@pytest.mark.parametrize("threads", [2, 4, 6])
+@pytest.mark.parametrize("threads", [1, 2, 4, 6])
 def test_task_done_twice_raises_value_error(threads):
     variant = SCENARIO.variant("task_done_twice")
     run = run_variant(SCENARIO, variant, overrides={"seed": 1, "threads": threads}, judged=True)
@@ -47,7 +47,7 @@ def test_task_done_twice_raises_value_error(threads):
 
 
 @pytest.mark.timeout(120)
-@pytest.mark.parametrize("threads", [2, 4, 6])
+@pytest.mark.parametrize("threads", [1, 2, 4, 6])
 def test_sentinel_fix_holds_under_the_same_budget(threads):
     run = run_variant(
         SCENARIO, SCENARIO.variant("sentinel"), overrides={"seed": 1, "threads": threads}
@@ -58,6 +58,25 @@ def test_sentinel_fix_holds_under_the_same_budget(threads):
     assert entry.outcome == f"{state.expected()} of {state.expected()} items consumed once", str(
         run.result
     )
+
+
+def test_a_lone_consumer_gets_one_item_from_the_main_thread_through_a_full_queue():
+    state = MODULE.bounded(1)
+    assert (state.producer_threads, state.consumers, state.expected()) == (0, 1, 1)
+    assert state.q.maxsize == 1  # the item fills it: the sentinel waits for the consumer
+    for threads, producers, items in [(2, 1, 2), (4, 2, 4), (6, 3, 6)]:  # as before
+        state = MODULE.bounded(threads)
+        assert (state.producer_threads, state.expected()) == (producers, items)
+        assert state.q.maxsize == MODULE.QUEUE_SIZE
+    v = SCENARIO.variant("sentinel")
+    state = v.setup(1)
+    (main,) = v.actors(state)
+    main()
+    v.check(state)
+    assert state.taken == [[(0, 0)]]
+    assert [t.name for t in state.threads] == ["consumer-0"]
+    for variant in SCENARIO.variants.values():
+        assert variant.settings["explore"] == {"threads": 1}, variant.name
 
 
 def _finished_state(threads: int = 4):
