@@ -246,4 +246,6 @@ def test_the_plugin_adds_nothing_heavy_to_import():
     extra = {
         name for name in ast.literal_eval(added) if name.startswith(("harness", "rich", "_pytest"))
     }
-    assert extra == {"harness.config", "harness.pytest_plugin"}, f"imported with it: {extra}"
+    # The engines load when a marked test runs, not when pytest loads the plugin.
+    light = {"harness.config", "harness.errors", "harness.pytest_plugin"}
+    assert "harness.pytest_plugin" in extra and extra <= light, f"imported with it: {extra}"
