@@ -45,8 +45,6 @@ GAP = 0.05
 #: bounded exhaustive search must run, and two are enough for a join() that
 #: stops the batch to lose one.
 EXPLORE = {"threads": 1}
-#: Every loop is bounded, so that no schedule (nor a virtual clock) loops for ever.
-MAX_ROUNDS = 1000
 
 SCENARIO = Scenario(
     name="stoppable",
@@ -90,8 +88,9 @@ class Batch(Task):
         self.done: list[int] = []
 
     def step(self) -> bool:
-        self.done.append(self.todo.pop(0))
-        return bool(self.todo)
+        todo = self.todo
+        self.done.append(todo.pop(0))
+        return todo != []
 
 
 # -- buggy: a plain flag, checked between uninterruptible sleeps ------------------
@@ -107,9 +106,7 @@ class FlagThread(threading.Thread):
         self.stopped = True
 
     def run(self) -> None:
-        for _ in range(MAX_ROUNDS):
-            if self.stopped or not self.task.step():
-                break
+        while not self.stopped and self.task.step():
             time.sleep(self.task.pause)  # nothing can wake a sleep
             self.task.pauses.append(False)
         say(self.task.transcript, "stopped!")
@@ -136,9 +133,7 @@ class EventThread(threading.Thread):
         # Locals, read once: every attribute read in the loop would be one more
         # point where the exploration engine tries each other thread.
         task, stop_event = self.task, self._stop_event
-        for _ in range(MAX_ROUNDS):
-            if stop_event.is_set() or not task.step():
-                break
+        while not stop_event.is_set() and task.step():
             woken = stop_event.wait(task.pause)  # returns at once on stop()
             task.pauses.append(woken)
         say(task.transcript, "stopped!")
