@@ -206,8 +206,8 @@ def _family(tool: str) -> str:
 def run(quick: bool, log: Callable[[str], None]) -> dict[str, Any]:
     """Measure every size with every tool; the median of the rounds."""
     sizes = QUICK_SIZES if quick else SIZES
-    rounds = 1 if quick else 3
-    target = 1.0 if quick else 2.0
+    rounds = 1 if quick else 2
+    target = 1.0 if quick else 1.5
     max_schedules = 50 if quick else 200
     wall = 120.0 if quick else 240.0
     out: list[dict[str, Any]] = []

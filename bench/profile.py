@@ -38,6 +38,8 @@ _PARTS: tuple[tuple[str, Callable[[str], bool]], ...] = (
     ("runtime bookkeeping (decide, options, steps)", lambda f: "harness/explore/runtime.py" in f),
     ("instrumented primitives, patches", lambda f: "harness/sync/" in f),
     ("thread start, join, bootstrap", lambda f: "threading.py" in f),
+    ("stress engine: gate, watchdog, judging", lambda f: "harness/stress.py" in f),
+    ("detectors (lock order, leaks, futures)", lambda f: "harness/detect/" in f),
     ("engine loop, setup, check", lambda f: "harness/" in f),
 )
 
@@ -55,6 +57,14 @@ def profile_target(spec: dict[str, Any]) -> dict[str, Any]:
     from bench.counter import Counter, actors_for
     from bench.programs import get
 
+    if spec.get("engine") == "stress":
+        started = time.perf_counter()
+        stressed = harness.stress(
+            object, lambda state: [_nothing], threads=spec["threads"], runs=spec["runs"], noise=0.0
+        )
+        seconds = time.perf_counter() - started
+        per_second = spec["threads"] * stressed.runs / seconds
+        return {"runs": stressed.runs, "threads_per_second": round(per_second, 1)}
     if "program" in spec:
         program = get(spec["program"])
         setup, actors, check = program.setup, program.actors, program.check
@@ -76,8 +86,19 @@ def profile_target(spec: dict[str, Any]) -> dict[str, Any]:
     return {"schedules": result.runs, "ms_per_schedule": round(seconds / result.runs * 1000, 3)}
 
 
+def _nothing() -> None:
+    pass
+
+
 def _in_exploration(stack: list[str]) -> bool:
-    return any(f.startswith(("explore (harness/explore/engine.py", "Runtime.")) for f in stack)
+    """Samples taken inside an engine call (imports and start-up excluded)."""
+    return any(
+        f.startswith(
+            ("explore (harness/explore/engine.py", "stress (harness/stress.py", "Runtime.")
+        )
+        or "_worker (harness/stress.py" in f
+        for f in stack
+    )
 
 
 def _aggregate(raw: str, top: int) -> dict[str, Any]:
@@ -130,10 +151,16 @@ def run(quick: bool, log: Callable[[str], None]) -> dict[str, Any]:
     targets.append(
         {"strategy": "pct", "program": "corpus/twostage_100:buggy", "schedules": 5 if quick else 20}
     )
+    # Where the stress engine's time per run goes, with threads that do nothing.
+    targets.append(
+        {"strategy": "stress", "engine": "stress", "threads": 100, "runs": 10 if quick else 40}
+    )
     for target in targets:
         strategy = target["strategy"]
         spec = {"job": "profile-target", **target}
         label = target.get("program", "counter 2 x 1,000")
+        if target.get("engine") == "stress":
+            label = f"harness.stress, {target['threads']} threads doing nothing"
         with tempfile.TemporaryDirectory() as tmp:
             raw_path = Path(tmp) / "profile.txt"
             command = [

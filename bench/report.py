@@ -276,6 +276,7 @@ def _cost_section(cost: dict[str, Any]) -> list[str]:
     out += _table(
         ["threads x iterations", "untraced", "explore-pct", "explore-random", *FRONTRUN], rows
     )
+    out += _growth(cost)
     ref = _cost_at(cost, 2, 1000)
     if ref:
         untraced = _ms_of(ref, "untraced") or 0.0
@@ -314,25 +315,64 @@ def _cost_section(cost: dict[str, Any]) -> list[str]:
     return out
 
 
+def _growth(cost: dict[str, Any]) -> list[str]:
+    """How cost per schedule grows from the reference size, per tool."""
+    ref = _cost_at(cost, 2, 1000)
+    if not ref:
+        return []
+    steps = [
+        (f"2 x {size['iterations']:,}", size["iterations"] / 1000, size["tools"])
+        for size in cost["sizes"]
+        if size["threads"] == 2 and size["iterations"] != 1000
+    ] + [
+        (f"{size['threads']} x 1,000", size["threads"] / 2, size["tools"])
+        for size in cost["sizes"]
+        if size["iterations"] == 1000 and size["threads"] != 2
+    ]
+    if not steps:
+        return []
+    names = ("untraced", "explore-pct", "explore-random", *FRONTRUN)
+    rows = []
+    for label, work, tools in steps:
+        cells = []
+        for name in names:
+            base, value = _ms_of(ref, name), _ms_of(tools, name)
+            cells.append(f"x{value / base:.2f}" if base and value is not None else "–")
+        rows.append([label, f"x{work:g}", *cells])
+    return [
+        "",
+        "Growth from 2 x 1,000: cost per schedule relative to the reference size, next to "
+        "the relative amount of work (threads x iterations):",
+        "",
+        *_table(["size", "work", *names], rows),
+    ]
+
+
 def _profile_section(profile: dict[str, Any]) -> list[str]:
     if "error" in profile:
         return [f"No profile: {profile['error']}."]
     out = [
         f"`{profile['tool']}` of explorations of the cost program (2 x 1,000) and of the "
-        "100-thread two-stage program: samples of the thread holding the GIL while "
-        "exploring; self time by part of the engine and by function.",
+        "100-thread two-stage program, and of the stress engine running 100 threads that "
+        "do nothing: samples of the thread holding the GIL inside the engine call; self "
+        "time by part of the engine and by function.",
     ]
     for entry in profile["profiles"]:
         out += ["", f"**{entry.get('program', 'counter 2 x 1,000')}, {entry['strategy']}**"]
         if "error" in entry:
             out += ["", f"py-spy failed: {entry['error']}"]
             continue
-        out += [
-            "",
-            f"{entry.get('schedules', '?')} schedules, {entry.get('ms_per_schedule', '?')} ms "
-            f"per schedule under the profiler, {entry['samples']} samples.",
-            "",
-        ]
+        if "threads_per_second" in entry:
+            measured = (
+                f"{entry.get('runs', '?')} runs, {entry['threads_per_second']:,.0f} threads "
+                "started and joined per second under the profiler"
+            )
+        else:
+            measured = (
+                f"{entry.get('schedules', '?')} schedules, {entry.get('ms_per_schedule', '?')} ms "
+                "per schedule under the profiler"
+            )
+        out += ["", f"{measured}, {entry['samples']} samples.", ""]
         out += _table(["part", "share"], ([p["part"], f"{p['share']:.1%}"] for p in entry["parts"]))
         out += [""]
         out += _table(

@@ -82,8 +82,14 @@ def _soft_failure_run(result: harness.Result) -> int | None:
 
 
 def _finish(
-    program: BenchProgram, seed: int, result: harness.Result, clock: _Clock, bounds: Bounds
+    program: BenchProgram,
+    seed: int,
+    result: harness.Result,
+    clock: _Clock,
+    bounds: Bounds,
+    cut: bool = False,
 ) -> Attempt:
+    """The attempt's outcome; ``cut``: the search stopped at the time bound."""
     kind, index = _first_accepted(program, result)
     if program.buggy and index is not None:
         return Attempt(seed, judge(True, True, True), kind, index + 1, clock.at(index))
@@ -97,35 +103,42 @@ def _finish(
     note = "bound reached" if result.runs >= bounds.schedules else "search exhausted"
     if "verified" in result.sections:
         note = str(result.sections["verified"])
+    if cut:
+        note = f"time bound ({bounds.seconds:g} s)"
     return Attempt(seed, status, None, result.runs, spent, note)
 
 
 def _explore(strategy: str) -> Callable[[BenchProgram, int, Bounds], Attempt]:
     def attempt(program: BenchProgram, seed: int, bounds: Bounds) -> Attempt:
         clock = _Clock(bounds.seconds)
-        started = time.perf_counter()
-        try:
-            result = harness.explore(
+
+        def _run(budget: int, progress: Callable[..., None] | None = None) -> harness.Result:
+            return harness.explore(
                 program.setup,
                 program.actors,
                 program.check,
                 teardown=program.teardown,
                 strategy=strategy,
-                budget=bounds.schedules,
+                budget=budget,
                 seed=seed,
-                progress=clock,
+                progress=progress,
                 shrink_failures=False,
                 **program.explore_settings,
             )
+
+        started = time.perf_counter()
+        try:
+            result = _run(bounds.schedules, clock)
         except OutOfTime:
-            status = MISSED if program.buggy else judge(False, False, False)
+            spent = time.perf_counter() - started
+            if program.accepts(SOFT_KIND) or not program.buggy:
+                # The call was cut short, and with it the report of any
+                # lock-order warning seen on the way: the same seed replays
+                # the same schedules, so run exactly those again, untimed.
+                replayed = _run(len(clock.elapsed))
+                return _finish(program, seed, replayed, clock, bounds, cut=True)
             return Attempt(
-                seed,
-                status,
-                None,
-                len(clock.elapsed),
-                time.perf_counter() - started,
-                f"time bound ({bounds.seconds:g} s)",
+                seed, MISSED, None, len(clock.elapsed), spent, f"time bound ({bounds.seconds:g} s)"
             )
         return _finish(program, seed, result, clock, bounds)
 

@@ -61,3 +61,14 @@ def test_stress_with_noise_finds_the_lazy_init_bug():
     )
     assert attempt.status == FOUND, attempt
     assert attempt.kind == "assert"
+
+
+@pytest.mark.timeout(60)
+def test_a_lock_order_warning_seen_before_the_time_bound_still_counts():
+    # DFS on the philosophers warns about the lock order in its first schedule,
+    # then searches on for a real deadlock until the (tiny) time bound.
+    attempt = TOOLS["explore-dfs"].attempt(
+        _program("corpus/philosophers:buggy"), 0, Bounds(10_000, 0.05)
+    )
+    assert attempt.status == FOUND, attempt
+    assert (attempt.kind, attempt.schedules) == ("lock-order", 1)
