@@ -24,7 +24,7 @@ def test_every_variant_has_one_budget_a_summary_and_its_source():
 
 
 @pytest.mark.timeout(120)
-@pytest.mark.parametrize("threads", [2, 3])
+@pytest.mark.parametrize("threads", [1, 2, 3])
 def test_buggy_loses_lines_at_exit(threads):
     run = run_variant(
         SCENARIO, SCENARIO.variant("buggy"), overrides={"seed": 1, "threads": threads}, judged=True
@@ -42,17 +42,26 @@ def test_buggy_polls_for_nothing():
 
 
 @pytest.mark.timeout(120)
-@pytest.mark.parametrize("threads", [2, 3])
+@pytest.mark.parametrize("threads", [1, 2, 3])
 def test_blocking_fix_holds_under_the_same_budget(threads):
     run = run_variant(
         SCENARIO, SCENARIO.variant("blocking"), overrides={"seed": 1, "threads": threads}
     )
     assert run.met, str(run.result)
-    total = (threads - 1) * MODULE.LINES_PER_WRITER
+    total = len(MODULE.Terminal(threads).expected())
     (entry,) = list(run.result.histogram)
     assert entry.outcome == f"{total} of {total} lines printed before exit; 0 empty polls", str(
         run.result
     )
+
+
+def test_the_explored_run_is_the_main_thread_and_the_printer_with_two_lines():
+    sizes = {
+        t: (MODULE.Terminal(t).writers, MODULE.Terminal(t).lines_per_writer) for t in (1, 2, 3)
+    }
+    assert sizes == {1: (1, 2), 2: (1, MODULE.LINES_PER_WRITER), 3: (2, MODULE.LINES_PER_WRITER)}
+    for variant in SCENARIO.variants.values():
+        assert variant.settings["explore"] == {"threads": 1}, variant.name
 
 
 def _ended(threads: int = 3):
