@@ -133,7 +133,9 @@ class Program:
         if not failures:
             return "check passed" if self.check is not None else "completed"
         first = failures[0]
-        return f"{first.kind}: {first.message}"[:120]
+        # Masked like Failure.key, so "id 953 handed out twice" and "id 12 ..."
+        # are one outcome, not one per number.
+        return f"{first.kind}: {first.key[1]}"[:120]
 
 
 def _first_line(exc: BaseException) -> str:

@@ -23,6 +23,7 @@ __all__ = [
     "HistogramEntry",
     "Result",
     "Verdict",
+    "replay_command",
 ]
 
 #: The documented failure kinds, in the order a report lists them.
@@ -237,6 +238,17 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def replay_command(result: Result) -> str:
+    """How to re-run the reported schedule, depending on where it was recorded."""
+    token = result.schedule or "TOKEN"
+    target = result.target or ""
+    if "::" in target:  # a pytest node id
+        return f"pytest --harness-replay={token} {target}"
+    if ":" in target:  # a catalogue variant
+        return f"harness replay {token}"
+    return f"harness.replay({token!r}, setup, actors, check)"
+
+
 def format_result(result: Result) -> str:
     """A plain-text report: verdict line, histogram, then each distinct failure."""
     unit = "schedules" if result.engine == "explore" else "runs"
@@ -276,5 +288,5 @@ def format_result(result: Result) -> str:
     if result.schedule:
         lines.append("")
         lines.append(f"replay token: {result.schedule}")
-        lines.append(f"replay with:  harness replay {result.schedule}")
+        lines.append(f"replay with:  {replay_command(result)}")
     return "\n".join(lines)

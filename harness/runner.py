@@ -163,6 +163,11 @@ def replay_token(token: str) -> VariantRun:
             "this token was recorded through the Python API: replay it with "
             "harness.replay(token, setup, actors, check)"
         )
+    if "::" in schedule.target:
+        raise UsageError(
+            "this token was recorded by the pytest plugin: replay it with "
+            f"pytest --harness-replay=TOKEN {schedule.target}"
+        )
     try:
         ((scenario, variant),) = resolve(schedule.target)
     except (UnknownScenarioError, ValueError) as exc:

@@ -28,6 +28,9 @@ _TOOLING = (
     "xdist",
     "execnet",
     "pytest_timeout",
+    "pytest_cov",
+    "pytest_benchmark",
+    "exceptiongroup",
     "_hypothesis_pytestplugin",
 )
 

@@ -51,17 +51,25 @@ class LockOrderGraph:
 
     def __init__(self) -> None:
         self._mutex = _thread.allocate_lock()
-        self._held: dict[int, list[tuple[object, Site]]] = {}
+        # Per ident, with the Thread object seen there: idents of ended threads
+        # are reused, and a new thread must not inherit an old one's held locks.
+        self._held: dict[int, tuple[object, list[tuple[object, Site]]]] = {}
         self._edges: dict[tuple[int, int], Edge] = {}
         self._objects: dict[int, object] = {}
 
     # -- events from the primitives --------------------------------------------
     def acquired(self, lock: object, site: Site, can_block: bool) -> None:
         ident = _thread.get_ident()
+        # Not threading.current_thread(): while a thread bootstraps (and takes
+        # threading's own locks) it would register a dummy thread as a side effect.
+        thread = threading._active.get(ident)  # type: ignore[attr-defined]
         with self._mutex:
-            held = self._held.setdefault(ident, [])
+            owner, held = self._held.get(ident, (None, []))
+            if owner is not None and thread is not None and owner is not thread:
+                held = []  # a new thread under a reused ident
+            self._held[ident] = (thread if thread is not None else owner, held)
             if can_block and held:
-                name = threading.current_thread().name
+                name = thread.name if thread is not None else f"thread {ident}"
                 for other, other_site in held:
                     if other is lock:
                         continue
@@ -75,7 +83,7 @@ class LockOrderGraph:
     def released(self, lock: object) -> None:
         with self._mutex:
             # A Lock may be released by another thread than the one that took it.
-            for held in self._held.values():
+            for _, held in self._held.values():
                 for i in range(len(held) - 1, -1, -1):
                     if held[i][0] is lock:
                         del held[i]

@@ -50,11 +50,17 @@ def _conflicts(steps: list[Step]) -> set[int]:
     stale write.
     """
     # The same attribute of different objects is not the same location: key by
-    # the object when the recording knows it.
-    by_target: dict[tuple[int | None, str], list[int]] = {}
+    # the object when the recording knows it; an access whose object is unknown
+    # may be any of them.
+    by_label: dict[str, list[int]] = {}
     for i, step in enumerate(steps):
         if step.kind in ("read", "write") and step.label not in ("()", "[]"):
-            by_target.setdefault((step.owner, step.label), []).append(i)
+            by_label.setdefault(step.label, []).append(i)
+    by_target: dict[tuple[int | None, str], list[int]] = {}
+    for label, indices in by_label.items():
+        owners = {steps[i].owner for i in indices} - {None}
+        for owner in owners or {None}:
+            by_target[(owner, label)] = [i for i in indices if steps[i].owner in (owner, None)]
     marked: set[int] = set()
     for indices in by_target.values():
         threads = {steps[i].thread for i in indices}

@@ -390,11 +390,23 @@ class Runtime:
         if not isinstance(thread._started, Event):  # type: ignore[attr-defined]
             thread._started = Event()  # type: ignore[attr-defined]
         bootstrap = thread._bootstrap  # type: ignore[attr-defined]
+        body = thread.run
 
         def managed_bootstrap() -> None:
-            self._child_main(child, bootstrap)
+            self._child_main(child, bootstrap, attach=False)
+
+        def traced_run() -> None:
+            # Attached here, not in the bootstrap: Thread._bootstrap_inner
+            # installs threading.settrace's tracer (coverage's) first, and ours
+            # must chain it rather than be replaced by it.
+            self.backend.attach(child.hook)
+            try:
+                body()
+            finally:
+                self.backend.detach()
 
         thread._bootstrap = managed_bootstrap  # type: ignore[attr-defined]
+        thread.run = traced_run  # type: ignore[method-assign]
         try:
             original_start(thread)
         finally:
@@ -420,14 +432,17 @@ class Runtime:
 
         return original(self._child_main, (child, body))
 
-    def _child_main(self, record: ThreadRecord, body: Callable[[], object]) -> None:
+    def _child_main(
+        self, record: ThreadRecord, body: Callable[[], object], attach: bool = True
+    ) -> None:
         record.ident = _get_ident()
         _state._managed[record.ident] = record
         record.baton.acquire()
         if self.aborting:
             _state._managed.pop(record.ident, None)
             return
-        self.backend.attach(record.hook)
+        if attach:
+            self.backend.attach(record.hook)
         try:
             body()
         except RunAborted:
@@ -437,7 +452,8 @@ class Runtime:
                 Failure("exception", describe_exception(exc), format_exception(exc), record.name)
             )
         finally:
-            self.backend.detach()
+            if attach:
+                self.backend.detach()
             self.finish(record)
 
     def record_of(self, thread: threading.Thread) -> ThreadRecord | None:
@@ -547,6 +563,10 @@ class Runtime:
         """Park the calling thread until ``ready()`` or the timeout; False on timeout."""
         if self.over:
             raise RunAborted
+        if timeout is not None and timeout <= 0:
+            # A zero timeout is a try, as in CPython: it never waits, not even
+            # for the others to run out of work.
+            return ready()
         deadline = None if timeout is None else self.clock + max(timeout, 0.0)
         waiting = Waiting(kind, obj, ready, deadline, site_of_caller())
         record.waiting = waiting

@@ -38,22 +38,41 @@ _OWNER_LOADS = {
     "LOAD_NAME": "global",
 }
 
-_previous: weakref.WeakKeyDictionary[CodeType, dict[int, dis.Instruction]] = (
+_owners: weakref.WeakKeyDictionary[CodeType, dict[int, dis.Instruction]] = (
     weakref.WeakKeyDictionary()
 )
 
+#: Stack shuffles of an augmented assignment (``obj.x += 1``) before its store.
+_SHUFFLES = ("SWAP", "ROT_TWO")
+_DUPLICATES = ("COPY", "DUP_TOP")
 
-def _previous_instructions(code: CodeType) -> dict[int, dis.Instruction]:
-    table = _previous.get(code)
+
+def _owner_loads(code: CodeType) -> dict[int, dis.Instruction]:
+    """For each attribute access, the instruction that pushed its object, if simple."""
+    table = _owners.get(code)
     if table is None:
         table = {}
-        last = None
-        for ins in dis.get_instructions(code):
-            if last is not None:
-                table[ins.offset] = last
-            if ins.opname not in ("CACHE", "EXTENDED_ARG", "NOP"):
-                last = ins
-        _previous[code] = table
+        instructions = [
+            ins
+            for ins in dis.get_instructions(code)
+            if ins.opname not in ("CACHE", "EXTENDED_ARG", "NOP")
+        ]
+        for i, ins in enumerate(instructions):
+            if ins.opname not in ("LOAD_ATTR", "STORE_ATTR") or i == 0:
+                continue
+            before = instructions[i - 1]
+            if ins.opname == "LOAD_ATTR" and before.opname in _DUPLICATES and i >= 2:
+                before = instructions[i - 2]  # the read half of obj.x += v
+            elif ins.opname == "STORE_ATTR" and before.opname in _SHUFFLES:
+                # obj.x += v: LOAD obj, COPY/DUP_TOP, LOAD_ATTR x, ..., SWAP, STORE_ATTR x
+                for j in range(i - 2, 1, -1):
+                    load = instructions[j]
+                    if load.opname == "LOAD_ATTR" and load.argval == ins.argval:
+                        if instructions[j - 1].opname in _DUPLICATES:
+                            before = instructions[j - 2]
+                        break
+            table[ins.offset] = before
+        _owners[code] = table
     return table
 
 
@@ -118,7 +137,7 @@ def probe_for(code: CodeType, point: Point) -> Probe | None:
     if op in ("LOAD_DEREF", "STORE_DEREF", "LOAD_CLASSDEREF"):
         return Probe("local", point.target, None)
     if op in ("LOAD_ATTR", "STORE_ATTR"):
-        owner = _previous_instructions(code).get(point.offset)
+        owner = _owner_loads(code).get(point.offset)
         if owner is None or owner.opname not in _OWNER_LOADS:
             return None
         name = owner.argval

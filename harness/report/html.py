@@ -22,7 +22,7 @@ from html import escape
 from typing import Any
 
 from harness.explore.interleaving import Interleaving
-from harness.outcome import FailureGroup, Result
+from harness.outcome import FailureGroup, Result, replay_command
 from harness.report.svg import graph_svg, histogram_svg, swimlane_svg
 
 __all__ = [
@@ -244,7 +244,7 @@ def render_result_html(result: Result, title: str | None = None, ident: str = "r
             out.append(f'<p class="note"><b>{_e(key)}:</b> {_e(section)}</p>')
     if result.schedule:
         out.append("<h3>Replay</h3>")
-        out.append(f'<pre class="token">harness replay {_e(result.schedule)}</pre>')
+        out.append(f'<pre class="token">{_e(replay_command(result))}</pre>')
     out.append("</section>")
     return "\n".join(out)
 

@@ -22,6 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from harness.explain import Lesson
+from harness.outcome import replay_command
 from harness.report.lanes import lanes_renderable
 
 __all__ = ["render_lessons"]
@@ -157,7 +158,7 @@ def _happened(console: Console, lesson: Lesson, full: bool) -> None:
                 expand=False,
             )
         )
-        console.print(f"  harness replay {result.schedule}", soft_wrap=True)
+        console.print(f"  {replay_command(result)}", soft_wrap=True)
 
 
 def _fix(console: Console, lesson: Lesson) -> None:

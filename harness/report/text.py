@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from harness.explore.interleaving import Interleaving
-from harness.outcome import Result, Verdict
+from harness.outcome import Result, Verdict, replay_command
 from harness.report.lanes import lanes_renderable
 
 __all__ = ["make_console", "render_catalogue", "render_list", "render_result"]
@@ -146,7 +146,7 @@ def render_result(console: Console, result: Result, full: bool = False) -> None:
         # Never wrapped: the token must stay copyable.
         console.print()
         console.print(Text(f"replay token: {result.schedule}", style="bold"), soft_wrap=True)
-        console.print(f"replay with:  harness replay {result.schedule}", soft_wrap=True)
+        console.print(f"replay with:  {replay_command(result)}", soft_wrap=True)
 
 
 def render_catalogue(console: Console, runs: Iterable[Any], engine: str) -> None:
