@@ -21,10 +21,11 @@ nox.options.error_on_missing_interpreters = False
 def tests(session: nox.Session) -> None:
     """Run the test suite with coverage on each CPython 3.10-3.13 found."""
     session.install("-e", ".[test]")
-    session.run("coverage", "erase")
-    session.run("coverage", "run", "-m", "pytest", *session.posargs)
-    session.run("coverage", "combine", "--quiet")
-    session.run("coverage", "report")
+    args = list(session.posargs)
+    if not any(a == "-n" or a.startswith(("-n", "--numprocesses")) for a in args):
+        # One xdist worker per core: the suite is mostly many small, independent runs.
+        args = ["-n", "auto", *args]
+    session.run("pytest", "--cov", "--cov-report=term", *args)
 
 
 @nox.session
