@@ -59,13 +59,16 @@ class Program:
         sequence of callables; exceptions from the user's own code propagate.
         """
         found = self.actors(state)
-        if isinstance(found, (str, bytes)) or not isinstance(found, Sequence):
+        wrong = UsageError(
+            f"actors(state) must return a list of callables, got {type(found).__name__}"
+        )
+        if isinstance(found, (str, bytes, bytearray)):
+            raise wrong  # iterable, but its items are characters, not actors
+        if not isinstance(found, Sequence):
             try:
                 found = list(found)
             except TypeError:
-                raise UsageError(
-                    f"actors(state) must return a list of callables, got {type(found).__name__}"
-                ) from None
+                raise wrong from None
         callables = list(found)
         if not callables:
             raise UsageError("actors(state) returned no actors: nothing to run")

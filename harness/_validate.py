@@ -10,17 +10,19 @@ from harness.errors import UsageError
 __all__ = [
     "callable_or_none",
     "count",
+    "in_range",
     "positive_seconds",
     "probability",
     "require_callable",
     "seed",
+    "show",
 ]
 
 
 def count(name: str, value: Any, maximum: int) -> int:
     """A whole number in 1..maximum (bools are not counts)."""
     if isinstance(value, bool) or not isinstance(value, int):
-        raise UsageError(f"{name} must be a whole number, got {value!r}")
+        raise UsageError(f"{name} must be a whole number, got {show(value)}")
     if value < 1:
         raise UsageError(f"{name} must be at least 1, got {value}")
     if value > maximum:
@@ -28,9 +30,18 @@ def count(name: str, value: Any, maximum: int) -> int:
     return value
 
 
+def in_range(name: str, value: Any, low: int, high: int) -> int:
+    """A whole number in low..high (bools are not numbers here)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise UsageError(f"{name} must be a whole number, got {show(value)}")
+    if not low <= value <= high:
+        raise UsageError(f"{name} must be between {low} and {high}, got {value:,}")
+    return value
+
+
 def positive_seconds(name: str, value: Any, maximum: float = 7 * 24 * 3600.0) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise UsageError(f"{name} must be a number of seconds, got {value!r}")
+        raise UsageError(f"{name} must be a number of seconds, got {show(value)}")
     if not math.isfinite(value) or value <= 0:
         raise UsageError(f"{name} must be a positive number of seconds, got {value!r}")
     if value > maximum:
@@ -40,7 +51,7 @@ def positive_seconds(name: str, value: Any, maximum: float = 7 * 24 * 3600.0) ->
 
 def probability(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise UsageError(f"{name} must be a probability, got {value!r}")
+        raise UsageError(f"{name} must be a probability, got {show(value)}")
     if not (0.0 <= value <= 1.0):  # also rejects NaN
         raise UsageError(f"{name} must be between 0 and 1, got {value!r}")
     return float(value)
@@ -48,15 +59,27 @@ def probability(name: str, value: Any) -> float:
 
 def seed(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise UsageError(f"seed must be a whole number, got {value!r}")
+        raise UsageError(f"seed must be a whole number, got {show(value)}")
     return value
 
 
 def require_callable(name: str, value: Any) -> Any:
     if not callable(value):
-        raise UsageError(f"{name} must be callable, got {type(value).__name__}")
+        raise UsageError(f"{name} must be callable, got {show(value)}")
     return value
 
 
 def callable_or_none(name: str, value: Any) -> Any:
     return None if value is None else require_callable(name, value)
+
+
+def show(value: Any, limit: int = 60) -> str:
+    """A bad value as a message shows it: its repr cut short, and its type when unclear."""
+    kind = type(value).__name__
+    try:
+        text = repr(value)
+    except Exception:  # a user's __repr__ must not turn a usage error into a crash
+        return f"a {kind} object"
+    if len(text) > limit:
+        text = text[: limit - 3] + "..."
+    return text if kind in {"int", "float", "str"} else f"{text} ({kind})"

@@ -250,15 +250,16 @@ def _targets(specs: Sequence[str], engine: str) -> tuple[list[tuple[Scenario, Va
         return pairs, True
     pairs = []
     for spec in specs:
-        for scenario, variant in resolve(spec):
-            if engine not in variant.engines:
-                if ":" in spec:
-                    raise UsageError(
-                        f"{scenario.name}:{variant.name} cannot run under {engine} "
-                        f"(it supports: {', '.join(variant.engines)})"
-                    )
-                continue
-            pairs.append((scenario, variant))
+        found = resolve(spec)
+        runnable = [(s, v) for s, v in found if engine in v.engines]
+        if not runnable:
+            engines = sorted({e for _, v in found for e in v.engines})
+            if ":" in spec:
+                why = f"{spec} cannot run under {engine}"
+            else:
+                why = f"no variant of {spec} runs under {engine}"
+            raise UsageError(f"{why} (only under: {', '.join(engines)})")
+        pairs.extend(runnable)
     return pairs, False
 
 

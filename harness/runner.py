@@ -169,10 +169,21 @@ def replay_token(token: str) -> VariantRun:
             f"pytest --harness-replay=TOKEN {schedule.target}"
         )
     try:
-        ((scenario, variant),) = resolve(schedule.target)
-    except (UnknownScenarioError, ValueError) as exc:
+        found = resolve(schedule.target)
+    except UnknownScenarioError as exc:
         raise UsageError(f"the token's scenario is not in this catalogue: {exc}") from None
-    threads = scenario.thread_count(schedule.threads)
+    if len(found) != 1:
+        raise UsageError(f"the token names {schedule.target!r}, not one variant of it")
+    ((scenario, variant),) = found
+    if "explore" not in variant.engines:
+        raise UsageError(
+            f"the token names {schedule.target}, which only runs under "
+            f"{', '.join(variant.engines)}: no schedule of it can be replayed"
+        )
+    try:
+        threads = scenario.thread_count(schedule.threads)
+    except UsageError as exc:
+        raise UsageError(f"bad thread count in the token: {exc}") from None
 
     def setup() -> Any:
         return variant.setup(threads)

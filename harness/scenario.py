@@ -27,6 +27,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness import _validate
+from harness._program import MAX_THREADS
 from harness.errors import UnknownScenarioError, UsageError
 from harness.outcome import FAILURE_KINDS
 
@@ -131,6 +133,7 @@ class Scenario:
         """The thread count to build this scenario with, validated."""
         if requested is None:
             return self.threads
+        _validate.count("threads", requested, MAX_THREADS)
         if requested < self.min_threads:
             raise UsageError(
                 f"scenario {self.name!r} needs at least {self.min_threads} threads, got {requested}"

@@ -84,8 +84,10 @@ def explore(
     _validate.count("budget", budget, MAX_BUDGET)
     _validate.seed(seed)
     if strategy not in STRATEGIES:
-        raise UsageError(f"unknown strategy {strategy!r}; expected one of {', '.join(STRATEGIES)}")
-    _validate.count("bound", bound + 1, 11)  # 0..10
+        raise UsageError(
+            f"unknown strategy {_validate.show(strategy)}; expected one of {', '.join(STRATEGIES)}"
+        )
+    _validate.in_range("bound", bound, 0, 10)
     _validate.count("depth", depth, 10)
     _validate.count("max_steps", max_steps, 100_000_000)
     _validate.positive_seconds("timeout", timeout)
@@ -160,6 +162,8 @@ def replay(
     if threads is None and schedule.target is None:
         threads = schedule.threads  # recorded through the API with threads=N
     program = Program.from_user(setup, actors, check, observe, threads, teardown)
+    _validate.count("max_steps", max_steps, 100_000_000)
+    _validate.positive_seconds("timeout", timeout)
     session = _Session(program, code_filter, max_steps, timeout, True, True)
     result = Result(engine="explore", seed=0, target=target or schedule.target)
     result.settings = {"strategy": "replay", "threads": threads, "backend": session.backend.name}

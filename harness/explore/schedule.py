@@ -18,6 +18,7 @@ import zlib
 from dataclasses import dataclass
 from typing import Any
 
+from harness._validate import show
 from harness.errors import TokenError
 
 __all__ = ["PREFIX", "Schedule", "decode", "encode", "interpreter"]
@@ -67,7 +68,7 @@ def encode(schedule: Schedule) -> str:
 def decode(token: str) -> Schedule:
     """Parse a token; any problem raises :class:`TokenError`, nothing else."""
     if not isinstance(token, str):
-        raise TokenError(f"a replay token is a string, got {type(token).__name__}")
+        raise TokenError(f"a replay token is a string, got {show(token)}")
     token = token.strip()
     if not token:
         raise TokenError("empty replay token")
