@@ -1,5 +1,5 @@
 """Sessions: `nox -s tests`, `nox -s stress`, `nox -s lint`, `nox -s typecheck`, `nox -s report`,
-`nox -s bench`.
+`nox -s bench`, `nox -s soak`.
 
 Extra arguments after `--` pass through to the tool each session runs.
 """
@@ -60,6 +60,13 @@ def bench(session: nox.Session) -> None:
         # once keeps the whole session well under an hour.
         args = ["--sections", "cost,profile", *args]
     session.run("python", "-m", "bench", *args)
+
+
+@nox.session(python="3.11")
+def soak(session: nox.Session) -> None:
+    """Soak (not a default session): 10,000 stress runs of every fix, RSS over explore calls."""
+    session.install("-e", ".")
+    session.run("python", "-m", "harness.soak", *session.posargs)
 
 
 @nox.session

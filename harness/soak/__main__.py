@@ -1,0 +1,5 @@
+import sys
+
+from harness.soak import main
+
+sys.exit(main())
