@@ -12,7 +12,7 @@ import harness
 from harness.outcome import Failure, FailureGroup
 from harness.report.html import lock_graph, render_report, wait_graph, write_result_report
 from harness.runner import run_variant
-from harness.scenario import resolve
+from harness.scenario import CAUGHT, Scenario, Variant, resolve
 
 HOSTILE = "<script>alert('owned')</script> & \"quotes\""
 
@@ -71,6 +71,34 @@ def test_strings_from_user_code_show_as_text_not_markup(tmp_path):
     assert "&lt;script&gt;alert(&#x27;owned&#x27;)&lt;/script&gt; &amp; &quot;quotes&quot;" in page
     assert "<script" not in page, "an unescaped <script> from an exception message"
     assert "<b>title</b>" not in page and "&lt;b&gt;title&lt;/b&gt;" in page
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("engine", ["stress", "explore"])
+def test_a_scenarios_hostile_exception_shows_as_text_in_the_catalogue_page(engine):
+    # The catalogue page's other path: the summary table ("observed") and each
+    # variant's section, for a scenario whose code raises markup.
+    scenario = Scenario(name="hostile", title=HOSTILE, article="", description=HOSTILE)
+    variant = scenario.add(
+        Variant(
+            name="buggy",
+            setup=lambda threads: _Counter(),
+            actors=lambda c: [lambda: _raise_hostile(c), lambda: None],
+            expect=CAUGHT,
+            summary=HOSTILE,
+            engines=("stress", "explore"),
+        )
+    )
+    run = run_variant(
+        scenario, variant, engine, {"seed": 0, "runs" if engine == "stress" else "budget": 2}
+    )
+    assert run.result.kind == "exception" and HOSTILE in run.observed, run.observed
+    page = render_report([run, run], engine, judged=True, command=f"harness {engine} {HOSTILE}")
+    assert "&lt;script&gt;alert(&#x27;owned&#x27;)&lt;/script&gt;" in page
+    assert "<script" not in page, "an unescaped <script> from a scenario's exception"
+    parser = _Balance()
+    parser.feed(page)
+    assert not parser.errors and not parser.stack, parser.errors or parser.stack
 
 
 def test_page_is_self_contained_and_well_formed(explore_page):
