@@ -2,13 +2,31 @@
 
 from __future__ import annotations
 
+import gc
 import os
+import sys
 import traceback
 from types import FrameType
 
-__all__ = ["format_exception", "format_stack", "is_harness_file", "user_site"]
+__all__ = ["current_frames", "format_exception", "format_stack", "is_harness_file", "user_site"]
 
 _HARNESS_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def current_frames() -> dict[int, FrameType]:
+    """``sys._current_frames()`` with the garbage collector held off.
+
+    On CPython 3.11 a collection that starts inside ``_current_frames`` (which
+    allocates while holding the runtime's thread-list lock) can deadlock the
+    interpreter (CPython gh-106883); with collection disabled it cannot start.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return sys._current_frames()
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def is_harness_file(filename: str) -> bool:

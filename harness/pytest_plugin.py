@@ -12,7 +12,7 @@ Markers:
     times, with noise injection. Every distinct failure is reported with how
     often it occurred, not just the first thread's. The argument
     ``harness_thread_index`` tells a body which thread it is.
-``@pytest.mark.explore(budget=200, strategy="pct", seed=None, timeout=10)``
+``@pytest.mark.explore(budget=200, strategy="mixed", seed=None, timeout=10)``
     The test body is the one actor of a controlled exploration: it runs
     ``budget`` times, one thread at a time, with the strategy choosing who runs
     at every shared access and lock operation; threads it starts (Thread,
@@ -74,7 +74,7 @@ STRESS_DEFAULTS: dict[str, Any] = {
 
 EXPLORE_DEFAULTS: dict[str, Any] = {
     "budget": 200,
-    "strategy": "pct",
+    "strategy": "mixed",
     "seed": None,
     "timeout": 10.0,
     "bound": 2,
@@ -90,7 +90,7 @@ STATE = "harness_state"
 #: The hidden parameter that splits an explore test into shards.
 _SHARD_PARAM = "_harness_shard"
 #: Strategies whose schedules depend on the seed; only these are sharded.
-_SEEDED_STRATEGIES = ("random", "pct")
+_SEEDED_STRATEGIES = ("random", "pct", "mixed")
 
 _CONFIG = pytest.StashKey["HarnessConfig"]()
 _SESSION = pytest.StashKey["_SessionState"]()
@@ -418,7 +418,7 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.addinivalue_line(
         "markers",
-        "explore(budget=200, strategy='pct', seed=None, timeout=10): run the test body under "
+        "explore(budget=200, strategy='mixed', seed=None, timeout=10): run the test body under "
         "the controlled scheduler for BUDGET schedules; a failure prints the interleaving "
         "and how to replay it",
     )

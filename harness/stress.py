@@ -29,7 +29,7 @@ from typing import Any
 
 from harness import _validate
 from harness._abort import RunAborted
-from harness._frames import format_exception, format_stack
+from harness._frames import current_frames, format_exception, format_stack
 from harness._program import Program, describe_exception
 from harness._tracing import CodeFilter, make_backend
 from harness._tracing.noise import NoiseHook, thread_rng
@@ -41,6 +41,7 @@ from harness.outcome import Failure, Result, Verdict
 from harness.sync import _state
 from harness.sync.naming import Namer
 from harness.sync.patching import Patcher, install_primitives
+from harness.sync.primitives import Event as _InstrumentedEvent
 
 __all__ = ["DEFAULT_RUNS", "RunAborted", "stress"]
 
@@ -113,6 +114,40 @@ def stress(
         progress=progress,
         target=target,
     )
+
+
+class _StartedFlag:
+    """What ``Thread`` needs of its private "started" Event, on a raw lock.
+
+    (``threading.Event`` itself would pick up the patched Condition and Lock.)
+    """
+
+    __slots__ = ("_flag", "_lock")
+
+    def __init__(self) -> None:
+        self._flag = False
+        self._lock = _thread.allocate_lock()
+        self._lock.acquire()
+
+    def is_set(self) -> bool:
+        return self._flag
+
+    def set(self) -> None:
+        if not self._flag:
+            self._flag = True
+            self._lock.release()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        if self._flag:
+            return True
+        if self._lock.acquire(True, -1 if timeout is None else max(timeout, 0.0)):
+            self._lock.release()  # let any other waiter through
+        return self._flag
+
+    def _at_fork_reinit(self) -> None:
+        self._lock = _thread.allocate_lock()
+        if not self._flag:
+            self._lock.acquire()
 
 
 class _StartGate:
@@ -269,6 +304,12 @@ class _StressEngine:
             # A Thread whose __init__ never ran is left to the original, which
             # raises the standard RuntimeError.
             initialized = getattr(thread, "_initialized", False)
+            started = getattr(thread, "_started", None)
+            if type(started) is _InstrumentedEvent and not started.is_set():
+                # Thread.__init__ built its private "started" flag while the
+                # primitives were patched; no user code can hold it yet, and a
+                # raw one spares every start an instrumented wait and set.
+                thread._started = _StartedFlag()  # type: ignore[attr-defined]
             if run is not None and initialized and thread not in run.actors:
                 engine._adopt(run, thread)
             original(thread)
@@ -437,7 +478,7 @@ class _StressEngine:
             if entry is not None:
                 waiters.append(Waiter(thread.name, thread.ident, entry[0], entry[1]))
         namer = Namer(state)
-        frames = sys._current_frames()
+        frames = current_frames()
         thread_frames = [frames[t.ident] for t in alive if t.ident in frames]
         summary, waits = describe_waits(
             waiters, lambda obj: namer.name(obj, thread_frames), names.get
@@ -457,7 +498,7 @@ class _StressEngine:
         grace = _perf_counter() + LEAK_GRACE
         for thread in run.spawned:
             thread.join(max(grace - _perf_counter(), 0.0))
-        frames = sys._current_frames()
+        frames = current_frames()
         for thread in run.spawned:
             if thread.is_alive():
                 daemon = " (daemon)" if thread.daemon else ""

@@ -8,6 +8,7 @@ never be traced at all.
 
 from __future__ import annotations
 
+import functools
 import os
 import sysconfig
 from collections.abc import Iterable
@@ -35,6 +36,7 @@ _TOOLING = (
 )
 
 
+@functools.lru_cache(maxsize=1)
 def _stdlib_dirs() -> tuple[str, ...]:
     dirs = set()
     for key in ("stdlib", "platstdlib"):
@@ -42,6 +44,10 @@ def _stdlib_dirs() -> tuple[str, ...]:
         if path:
             dirs.add(os.path.normcase(os.path.abspath(path)) + os.sep)
     return tuple(sorted(dirs))
+
+
+#: Verdicts per filter settings (CodeFilter.key), then per file name.
+_VERDICTS: dict[tuple[object, ...], dict[str, bool]] = {}
 
 
 class CodeFilter:
@@ -64,7 +70,9 @@ class CodeFilter:
             None if only is None else tuple(os.path.normcase(os.path.abspath(p)) for p in only)
         )
         self._stdlib = _stdlib_dirs()
-        self._cache: dict[str, bool] = {}
+        # Shared by every filter with the same settings: a verdict depends on
+        # nothing else, and an exploration builds a new filter per call.
+        self._cache: dict[str, bool] = _VERDICTS.setdefault(self.key, {})
 
     @property
     def key(self) -> tuple[object, ...]:

@@ -31,7 +31,7 @@ from harness.sync.patching import Patcher, install_primitives, install_virtual_t
 __all__ = ["DEFAULT_BUDGET", "DEFAULT_STRATEGY", "explore", "replay"]
 
 DEFAULT_BUDGET = 1000
-DEFAULT_STRATEGY = "pct"
+DEFAULT_STRATEGY = "mixed"
 MAX_BUDGET = 10_000_000
 DEFAULT_MAX_STEPS = 100_000
 

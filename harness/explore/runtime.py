@@ -32,7 +32,7 @@ from collections.abc import Callable
 from typing import Any
 
 from harness._abort import RunAborted
-from harness._frames import format_exception, format_stack
+from harness._frames import current_frames, format_exception, format_stack
 from harness._program import Program, describe_exception
 from harness._tracing import Backend, Point
 from harness.detect.futures import UnreadFutures
@@ -784,7 +784,7 @@ class Runtime:
     # -- reports ------------------------------------------------------------------
     def _frames(self) -> list[Any]:
         """Current frames of the threads still in the execution (for naming locals)."""
-        frames = sys._current_frames()
+        frames = current_frames()
         return [frames[t.ident] for t in self.threads if t.ident in frames]
 
     def _waiters(self, threads: list[ThreadRecord]) -> list[Waiter]:
@@ -823,7 +823,7 @@ class Runtime:
     def _positions(self, with_stacks: bool = False) -> str:
         """Where every unfinished thread is: its wait, or its stack."""
         lines = []
-        frames = sys._current_frames() if with_stacks else {}
+        frames = current_frames() if with_stacks else {}
         blocked = [t for t in self.threads if t.status == BLOCKED]
         if blocked:
             lines.append(self._describe(blocked)[1])

@@ -16,7 +16,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from types import FrameType
+from types import CodeType, FrameType
 from typing import Any, Protocol
 
 from harness._abort import RunAborted
@@ -143,6 +143,11 @@ def _is_plumbing(filename: str) -> bool:
     return filename.startswith(_HERE) or filename.startswith(_STDLIB_SYNC)
 
 
+#: code object -> whether it is harness or standard-library plumbing (a cache:
+#: a site is looked up at every acquire and every primitive created).
+_plumbing_codes: dict[CodeType, bool] = {}
+
+
 def site_of_caller(depth: int = 1) -> tuple[str, int] | None:
     """File and line of the first frame above ``depth`` that is user code.
 
@@ -151,7 +156,16 @@ def site_of_caller(depth: int = 1) -> tuple[str, int] | None:
     queue.py is attributed to the line that called ``q.get()``.
     """
     frame: FrameType | None = sys._getframe(depth + 1)
-    while frame is not None and _is_plumbing(frame.f_code.co_filename):
+    plumbing = _plumbing_codes
+    while frame is not None:
+        code = frame.f_code
+        known = plumbing.get(code)
+        if known is None:
+            if len(plumbing) > 20_000:  # code made on the fly (exec): stay bounded
+                plumbing.clear()
+            known = plumbing[code] = _is_plumbing(code.co_filename)
+        if not known:
+            break
         frame = frame.f_back
     if frame is None:
         return None

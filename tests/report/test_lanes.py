@@ -9,7 +9,6 @@ import pytest
 from rich.console import Console
 
 import harness
-
 from harness.explore.interleaving import Interleaving
 from harness.report.lanes import Gap, LaneRow, lane_rows, lanes_renderable
 from harness.runner import run_variant
@@ -18,7 +17,7 @@ from harness.scenario import resolve
 
 def _interleaving(spec):
     ((scenario, variant),) = resolve(spec)
-    run = run_variant(scenario, variant, "explore", {"seed": 1}, judged=True)
+    run = run_variant(scenario, variant, "explore", {"seed": 1, "strategy": "pct"}, judged=True)
     section = run.result.sections.get("interleaving")
     assert isinstance(section, Interleaving), f"{spec}: no interleaving in {run.result}"
     return section

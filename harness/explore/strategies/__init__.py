@@ -1,4 +1,4 @@
-"""Scheduling strategies: random walk, PCT, bounded DFS, and guided replay."""
+"""Scheduling strategies: random walk, PCT, both mixed, bounded DFS, and guided replay."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from harness.errors import UsageError
 from harness.explore.strategies.base import Choice, Strategy, fire, run
 from harness.explore.strategies.dfs import DFS, NondeterminismError
 from harness.explore.strategies.guided import Guided
+from harness.explore.strategies.mixed import Mixed
 from harness.explore.strategies.pct import PCT
 from harness.explore.strategies.random_walk import RandomWalk
 
@@ -15,6 +16,7 @@ __all__ = [
     "STRATEGIES",
     "Choice",
     "Guided",
+    "Mixed",
     "NondeterminismError",
     "RandomWalk",
     "Strategy",
@@ -23,7 +25,7 @@ __all__ = [
     "run",
 ]
 
-STRATEGIES = ("random", "pct", "dfs")
+STRATEGIES = ("random", "pct", "mixed", "dfs")
 
 
 def make_strategy(name: str, seed: int, *, bound: int = 2, depth: int = 3) -> Strategy:
@@ -32,6 +34,8 @@ def make_strategy(name: str, seed: int, *, bound: int = 2, depth: int = 3) -> St
         return RandomWalk(seed)
     if name == "pct":
         return PCT(seed, depth=depth)
+    if name == "mixed":
+        return Mixed(seed, depth=depth)
     if name == "dfs":
         return DFS(bound)
     raise UsageError(f"unknown strategy {name!r}; expected one of {', '.join(STRATEGIES)}")
