@@ -38,7 +38,7 @@ __all__ = ["COST_TOOLS", "SIZES", "measure", "run"]
 SIZES = ((2, 1000), (2, 10), (2, 100), (2, 10_000), (4, 1000), (8, 1000))
 QUICK_SIZES = ((2, 1000), (2, 100), (4, 1000))
 
-OURS = ("explore-pct", "explore-random", "explore-dfs", "explore-serial")
+OURS = ("explore-mixed", "explore-pct", "explore-random", "explore-dfs", "explore-serial")
 PEERS = ("frontrun-random", "frontrun-dpor")
 RUNGS = ("untraced", "tracing-only")
 COST_TOOLS = (*RUNGS, *OURS, *PEERS)

@@ -29,7 +29,14 @@ from bench.tools.base import FOUND
 __all__ = ["DETECTION_TOOLS", "SCALE_TOOLS", "median_to_detection", "run", "run_scale"]
 
 DETECTION_TOOLS = tuple(TOOLS)
-SCALE_TOOLS = ("explore-pct", "explore-random", "explore-dfs", "frontrun-random", "frontrun-dpor")
+SCALE_TOOLS = (
+    "explore-mixed",
+    "explore-pct",
+    "explore-random",
+    "explore-dfs",
+    "frontrun-random",
+    "frontrun-dpor",
+)
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,8 @@
 py-spy samples all threads of a child process from outside (pyinstrument sees
 only the thread that started it, and the work of an exploration happens in the
 actor threads). The child explores the cost program (2 threads x 1000
-increments) with pct and with random, and the 100-thread two-stage program with
-pct; the samples taken while exploring (import and start-up excluded) are
+increments) with mixed (the default), pct and random, and the 100-thread
+two-stage program with mixed; the samples taken while exploring (import and start-up excluded) are
 grouped by the function on top of the stack (self time) and by part of the
 engine. Only the thread holding the GIL is sampled (``--gil``): that is where
 the interpreter's time goes, one thread at a time; wall time lost between two
@@ -145,11 +145,15 @@ def run(quick: bool, log: Callable[[str], None]) -> dict[str, Any]:
     out: dict[str, Any] = {"tool": "py-spy record --rate 1000 --gil --format raw", "profiles": []}
     targets: list[dict[str, Any]] = [
         {"strategy": s, "threads": 2, "iterations": 1000, "schedules": 40 if quick else 150}
-        for s in ("pct", "random")
+        for s in ("mixed", "pct", "random")
     ]
     # How the engine's own work grows with the thread count: 100 threads.
     targets.append(
-        {"strategy": "pct", "program": "corpus/twostage_100:buggy", "schedules": 5 if quick else 20}
+        {
+            "strategy": "mixed",
+            "program": "corpus/twostage_100:buggy",
+            "schedules": 5 if quick else 20,
+        }
     )
     # Where the stress engine's time per run goes, with threads that do nothing.
     targets.append(

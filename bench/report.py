@@ -15,9 +15,14 @@ __all__ = ["MARKDOWN", "render", "targets", "write"]
 
 MARKDOWN = Path(__file__).resolve().parent.parent / "BENCHMARKS.md"
 
-OUR_EXPLORE = ("explore-pct", "explore-random", "explore-dfs")
+#: The engine's default strategy (harness.explore.DEFAULT_STRATEGY): the targets are its.
+DEFAULT = "explore-mixed"
+DEFAULT_LABEL = "explore mixed (default)"
+OUR_EXPLORE = (DEFAULT, "explore-pct", "explore-random", "explore-dfs")
 OUR_TOOLS = (*OUR_EXPLORE, "stress", "stress-noise", "stress-noise-high")
 FRONTRUN = ("frontrun-random", "frontrun-dpor")
+#: The tools of the per-increment and growth tables of the cost section.
+PER_INCREMENT = ("untraced", DEFAULT, "explore-pct", "explore-random", *FRONTRUN)
 INF = float("inf")
 
 
@@ -55,7 +60,10 @@ def _ratio(value: float | None) -> str:
 
 
 def _table(header: list[str], rows: Iterable[list[str]]) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines = [
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join("---" for _ in header) + "|",
+    ]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return lines
 
@@ -92,8 +100,15 @@ def _median_seconds(entry: dict[str, Any] | None) -> float:
     return float(entry["median_seconds"])
 
 
-def _corpus_ratio(section: dict[str, Any], ours: str = "explore-pct") -> dict[str, Any]:
+def _measured(section: dict[str, Any], name: str) -> bool:
+    """Whether the detection section ran the tool ``name`` (older runs predate some)."""
+    return any(name in row["tools"] for row in section.get("programs", []))
+
+
+def _corpus_ratio(section: dict[str, Any], ours: str = DEFAULT) -> dict[str, Any]:
     """Median time to first detection on the corpus, ours against frontrun's faster."""
+    if not _measured(section, ours):
+        return {"programs": [], "ours": None, "frontrun": None, "ratio": None}
     per_program = []
     for row in section.get("programs", []):
         if row["source"] != "corpus" or not row["buggy"]:
@@ -138,21 +153,32 @@ def targets(run: dict[str, Any]) -> list[list[str]]:
     detection = sections.get("detection")
     if detection:
         buggy = [r for r in detection["programs"] if r["buggy"]]
-        missed = [
-            r["program"] for r in buggy if r["tools"].get("explore-pct", {}).get("found", 0) == 0
-        ]
         missed_any = [
             r["program"]
             for r in buggy
             if not any(r["tools"].get(t, {}).get("found", 0) for t in OUR_EXPLORE)
         ]
-        text = f"{len(buggy) - len(missed)}/{len(buggy)} by explore pct"
-        if missed:
-            text += f" (missed: {', '.join(missed)})"
+        if _measured(detection, DEFAULT):
+            missed = [
+                r["program"] for r in buggy if r["tools"].get(DEFAULT, {}).get("found", 0) == 0
+            ]
+            text = f"{len(buggy) - len(missed)}/{len(buggy)} by {DEFAULT_LABEL}"
+            if missed:
+                text += f" (missed: {', '.join(missed)})"
+            verdict = _met(not missed)
+        else:
+            text = f"{DEFAULT_LABEL} not measured (the stored run predates it)"
+            verdict = _met(None)
         text += f"; {len(buggy) - len(missed_any)}/{len(buggy)} by some strategy"
-        rows.append(["every corpus and catalogue bug found", text, _met(not missed)])
+        rows.append(["every corpus and catalogue bug found", text, verdict])
         alarms = _status_count(detection, OUR_TOOLS, "false alarm", buggy=False)
-        rows.append(["zero false alarms (our tools, fixed twins)", str(alarms), _met(alarms == 0)])
+        rows.append(
+            [
+                "zero false alarms (our tools, fixed twins)",
+                str(alarms),
+                _met(alarms == 0),
+            ]
+        )
         ours_bad = sum(
             _status_count(detection, OUR_TOOLS, s, b)
             for s in ("inconclusive", "error")
@@ -174,27 +200,44 @@ def targets(run: dict[str, Any]) -> list[list[str]]:
     if cost:
         tools = _cost_at(cost, 2, 1000) or {}
         best = _frontrun_best_ms(tools)
-        pct = _ms_of(tools, "explore-pct")
-        rnd = _ms_of(tools, "explore-random")
-        if best and pct:
+        mixed = _ms_of(tools, DEFAULT)
+        others = [(n, _ms_of(tools, f"explore-{n}")) for n in ("pct", "random")]
+        if best:
+            shown = [("mixed (default)", mixed), *others]
             text = (
-                f"pct {_ms(pct)} ms, random {_ms(rnd)} ms vs frontrun's faster {_ms(best)} ms: "
-                f"pct {pct / best:.2f}, random {(rnd or INF) / best:.2f} of it"
+                ", ".join(f"{n} {_ms(v)} ms" for n, v in shown)
+                + f" vs frontrun's faster {_ms(best)} ms: "
+                + ", ".join(f"{n.split()[0]} {v / best:.2f}" for n, v in shown if v is not None)
+                + " of it"
             )
+            if mixed is None:
+                text += f"; {DEFAULT_LABEL} not measured (the stored run predates it)"
             rows.append(
                 [
                     "exploration <= 1/5 of frontrun per schedule (2x1000)",
                     text,
-                    _met(pct <= best / 5),
+                    _met(None if mixed is None else mixed <= best / 5),
                 ]
             )
     if detection:
         corpus = _corpus_ratio(detection)
-        if corpus["ratio"] is not None:
+        if not _measured(detection, DEFAULT):
+            rows.append(
+                [
+                    "median time to first detection >= 5x lower (corpus)",
+                    f"{DEFAULT_LABEL} not measured (the stored run predates it)",
+                    _met(None),
+                ]
+            )
+        elif corpus["ratio"] is not None:
             text = (
-                f"median over the corpus: ours (pct) {_s(corpus['ours'])}, "
+                f"median over the corpus: ours (mixed, default) {_s(corpus['ours'])}, "
                 f"frontrun's faster {_s(corpus['frontrun'])}: {_ratio(corpus['ratio'])} lower"
             )
+            for name in ("pct", "random"):
+                other = _corpus_ratio(detection, f"explore-{name}")
+                if other["ratio"] is not None:
+                    text += f"; {name} {_s(other['ours'])} ({_ratio(other['ratio'])})"
             rows.append(
                 [
                     "median time to first detection >= 5x lower (corpus)",
@@ -212,7 +255,13 @@ def targets(run: dict[str, Any]) -> list[list[str]]:
                     f"{rate['threads']} threads/run: stress {per['stress']:,.0f}/s, "
                     f"threading {per['threading']:,.0f}/s ({share:.0%})"
                 )
-                rows.append(["stress start+join >= 1/2 of raw threading", text, _met(share >= 0.5)])
+                rows.append(
+                    [
+                        "stress start+join >= 1/2 of raw threading",
+                        text,
+                        _met(share >= 0.5),
+                    ]
+                )
         largest = through.get("largest_clean")
         rows.append(
             [
@@ -238,24 +287,35 @@ def _cost_section(cost: dict[str, Any]) -> list[str]:
         "untraced",
         "tracing-only",
         "explore-serial",
+        DEFAULT,
         "explore-pct",
         "explore-random",
         "explore-dfs",
         "frontrun-random",
         "frontrun-dpor",
     ]
-    header = ["threads x iterations", *tools, "pct / frontrun's faster"]
+    header = [
+        "threads x iterations",
+        *tools,
+        "mixed (default) / frontrun's faster",
+        "pct / frontrun's faster",
+    ]
     rows = []
     for size in cost["sizes"]:
         t = size["tools"]
         best = _frontrun_best_ms(t)
-        pct = _ms_of(t, "explore-pct")
-        ratio = f"{pct / best:.2f}" if best and pct else "–"
+        ratios = []
+        for name in (DEFAULT, "explore-pct"):
+            ours = _ms_of(t, name)
+            ratios.append(f"{ours / best:.2f}" if best and ours else "–")
         cells = []
         for name in tools:
             value = _ms_of(t, name)
-            cells.append(_ms(value) if value is not None else "error")
-        rows.append([f"{size['threads']} x {size['iterations']:,}", *cells, ratio])
+            if value is not None:
+                cells.append(_ms(value))
+            else:
+                cells.append("error" if name in t else "not run")
+        rows.append([f"{size['threads']} x {size['iterations']:,}", *cells, *ratios])
     out += _table(header, rows)
     notes = {
         size["tools"].get("frontrun-random", {}).get("note", "")
@@ -263,19 +323,24 @@ def _cost_section(cost: dict[str, Any]) -> list[str]:
         if size["tools"].get("frontrun-random", {}).get("note")
     }
     if notes:
-        out += ["", f"frontrun random ran with the smallest sufficient {', '.join(sorted(notes))}."]
-    out += ["", "Microseconds per increment (cost per schedule / (threads x iterations)):", ""]
+        out += [
+            "",
+            f"frontrun random ran with the smallest sufficient {', '.join(sorted(notes))}.",
+        ]
+    out += [
+        "",
+        "Microseconds per increment (cost per schedule / (threads x iterations)):",
+        "",
+    ]
     rows = []
     for size in cost["sizes"]:
         n = size["threads"] * size["iterations"]
         cells = []
-        for name in ("untraced", "explore-pct", "explore-random", *FRONTRUN):
+        for name in PER_INCREMENT:
             value = _ms_of(size["tools"], name)
             cells.append(f"{value * 1000 / n:.2f}" if value is not None else "–")
         rows.append([f"{size['threads']} x {size['iterations']:,}", *cells])
-    out += _table(
-        ["threads x iterations", "untraced", "explore-pct", "explore-random", *FRONTRUN], rows
-    )
+    out += _table(["threads x iterations", *PER_INCREMENT], rows)
     out += _growth(cost)
     ref = _cost_at(cost, 2, 1000)
     if ref:
@@ -284,7 +349,24 @@ def _cost_section(cost: dict[str, Any]) -> list[str]:
         serial = _ms_of(ref, "explore-serial")
         random_ms = _ms_of(ref, "explore-random")
         pct = _ms_of(ref, "explore-pct")
+        mixed = _ms_of(ref, DEFAULT)
         if tracing is not None and serial is not None and random_ms is not None and pct:
+            strategy_rows = [
+                [
+                    "hand-offs and strategy (pct)",
+                    _ms(pct - serial),
+                    "explore-pct - explore-serial",
+                ]
+            ]
+            if mixed is not None:
+                strategy_rows.insert(
+                    0,
+                    [
+                        "hand-offs and strategy (mixed, default)",
+                        _ms(mixed - serial),
+                        "explore-mixed - explore-serial",
+                    ],
+                )
             out += [
                 "",
                 "Where one schedule's time goes at 2 x 1,000 (differences between rungs, ms):",
@@ -305,11 +387,7 @@ def _cost_section(cost: dict[str, Any]) -> list[str]:
                         _ms(random_ms - serial),
                         "explore-random - explore-serial",
                     ],
-                    [
-                        "hand-offs and strategy (pct, default)",
-                        _ms(pct - serial),
-                        "explore-pct - explore-serial",
-                    ],
+                    *strategy_rows,
                 ],
             )
     return out
@@ -331,7 +409,7 @@ def _growth(cost: dict[str, Any]) -> list[str]:
     ]
     if not steps:
         return []
-    names = ("untraced", "explore-pct", "explore-random", *FRONTRUN)
+    names = PER_INCREMENT
     rows = []
     for label, work, tools in steps:
         cells = []
@@ -358,7 +436,10 @@ def _profile_section(profile: dict[str, Any]) -> list[str]:
         "time by part of the engine and by function.",
     ]
     for entry in profile["profiles"]:
-        out += ["", f"**{entry.get('program', 'counter 2 x 1,000')}, {entry['strategy']}**"]
+        out += [
+            "",
+            f"**{entry.get('program', 'counter 2 x 1,000')}, {entry['strategy']}**",
+        ]
         if "error" in entry:
             out += ["", f"py-spy failed: {entry['error']}"]
             continue
@@ -373,7 +454,10 @@ def _profile_section(profile: dict[str, Any]) -> list[str]:
                 "per schedule under the profiler"
             )
         out += ["", f"{measured}, {entry['samples']} samples.", ""]
-        out += _table(["part", "share"], ([p["part"], f"{p['share']:.1%}"] for p in entry["parts"]))
+        out += _table(
+            ["part", "share"],
+            ([p["part"], f"{p['share']:.1%}"] for p in entry["parts"]),
+        )
         out += [""]
         out += _table(
             ["function (self time)", "share"],
@@ -474,33 +558,52 @@ def _detection_section(detection: dict[str, Any]) -> list[str]:
     )
     corpus = _corpus_ratio(detection)
     if corpus["programs"]:
+        others = [(name, _corpus_ratio(detection, f"explore-{name}")) for name in ("pct", "random")]
+        others = [(name, other) for name, other in others if other["programs"]]
         out += [
             "",
-            "Median seconds to the first detection on the corpus, ours (explore pct) "
-            "against frontrun's faster strategy on each program:",
+            f"Median seconds to the first detection on the corpus, ours ({DEFAULT_LABEL}; "
+            f"{', '.join(n for n, _ in others) or 'no other strategy'} alongside) against "
+            "frontrun's faster strategy on each program; the ratio is the default's:",
             "",
         ]
+        seconds = {name: {p: m for p, m, _ in o["programs"]} for name, o in others}
         rows = []
         for program, mine, theirs in corpus["programs"]:
             ratio = theirs / mine if mine not in (0, INF) else (INF if mine == 0 else 0.0)
             rows.append(
                 [
                     f"`{program}`",
-                    _s(mine) if mine != INF else "beyond bound",
-                    _s(theirs) if theirs != INF else "beyond bound",
+                    _beyond(mine),
+                    *[_beyond(seconds[name].get(program, INF)) for name, _ in others],
+                    _beyond(theirs),
                     _ratio(ratio),
                 ]
             )
         rows.append(
             [
                 "**median**",
-                _s(corpus["ours"]) if corpus["ours"] != INF else "beyond bound",
-                _s(corpus["frontrun"]) if corpus["frontrun"] != INF else "beyond bound",
+                _beyond(corpus["ours"]),
+                *[_beyond(other["ours"]) for _, other in others],
+                _beyond(corpus["frontrun"]),
                 _ratio(corpus["ratio"]),
             ]
         )
-        out += _table(["program", "ours", "frontrun (faster)", "frontrun / ours"], rows)
+        out += _table(
+            [
+                "program",
+                "ours: mixed (default)",
+                *[f"ours: {name}" for name, _ in others],
+                "frontrun (faster)",
+                "frontrun / mixed",
+            ],
+            rows,
+        )
     return out
+
+
+def _beyond(seconds: float) -> str:
+    return _s(seconds) if seconds != INF else "beyond bound"
 
 
 def _throughput_section(through: dict[str, Any]) -> list[str]:

@@ -3,8 +3,9 @@
 Every tool is run as ``attempt(program, seed, bounds) -> Attempt``: search the
 program for a failure until one of an accepted kind is found or a bound (on
 schedules or runs, and on seconds) is reached, and say how many schedules and
-how many seconds it took. Ours: the exploration engine with each strategy, the
-stress engine without and with noise. Peers: frontrun 0.7 (random and DPOR) and
+how many seconds it took. Ours: the exploration engine with each strategy
+(mixed, the engine's default; pct; random; bounded dfs), the stress engine
+without and with noise. Peers: frontrun 0.7 (random and DPOR) and
 pytest-run-parallel (plain stress). Peers are imported only when their tool runs.
 """
 
@@ -62,7 +63,10 @@ def _run_parallel(program: BenchProgram, seed: int, bounds: Bounds) -> Attempt:
 TOOLS: dict[str, Tool] = {
     t.name: t
     for t in (
-        Tool("explore-pct", "ours", True, True, "explore pct (default)", _ours("explore-pct")),
+        Tool(
+            "explore-mixed", "ours", True, True, "explore mixed (default)", _ours("explore-mixed")
+        ),
+        Tool("explore-pct", "ours", True, True, "explore pct", _ours("explore-pct")),
         Tool("explore-random", "ours", True, True, "explore random", _ours("explore-random")),
         Tool("explore-dfs", "ours", False, True, "explore dfs (bound 2)", _ours("explore-dfs")),
         Tool("stress", "ours", True, False, "stress, no noise", _ours("stress")),

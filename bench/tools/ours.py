@@ -167,6 +167,7 @@ def _stress(noise: float) -> Callable[[BenchProgram, int, Bounds], Attempt]:
 
 
 ATTEMPTS: dict[str, Callable[[BenchProgram, int, Bounds], Any]] = {
+    "explore-mixed": _explore("mixed"),
     "explore-pct": _explore("pct"),
     "explore-random": _explore("random"),
     "explore-dfs": _explore("dfs"),

@@ -15,13 +15,21 @@ def _program(program_id: str) -> BenchProgram:
 
 
 @pytest.mark.timeout(60)
-@pytest.mark.parametrize("tool", ["explore-pct", "explore-random", "explore-dfs"])
+@pytest.mark.parametrize("tool", ["explore-mixed", "explore-pct", "explore-random", "explore-dfs"])
 def test_explore_finds_the_account_bug_and_says_when(tool):
     attempt = TOOLS[tool].attempt(_program("corpus/account:buggy"), 0, Bounds(1000, 30.0))
     assert attempt.status == FOUND, attempt
     assert attempt.kind == "assert"
     assert 1 <= attempt.schedules <= 1000
     assert 0 < attempt.seconds < 30.0
+
+
+def test_the_default_strategy_is_the_one_labelled_default():
+    from harness.explore import DEFAULT_STRATEGY
+
+    (default,) = [t for t in TOOLS.values() if "(default)" in t.label]
+    assert default.name == f"explore-{DEFAULT_STRATEGY}" == "explore-mixed"
+    assert TOOLS["explore-pct"].label == "explore pct"
 
 
 @pytest.mark.timeout(60)
