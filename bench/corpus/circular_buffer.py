@@ -105,7 +105,9 @@ def programs() -> list[CorpusProgram]:
             "count = count +/- 1 after leaving the buffer's lock, in both producer and consumer",
             actors=_actors(send_racy, receive_racy),
             kinds=("assert", "deadlock", "hang"),
-            budget=300,
+            # Under the default (mixed) strategy only the PCT half finds it:
+            # seeds 0-9 took 12-700 schedules on 3.11, 20-364 on 3.12.
+            budget=1000,
             **common,
         ),
         CorpusProgram(
