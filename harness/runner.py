@@ -81,6 +81,10 @@ class VariantRun:
         }
 
 
+#: The budget of ``--strategy dfs`` when none is given: enough for every bounded
+#: search of the catalogue (the largest, deadlock:timeout, takes 3,704 schedules).
+DFS_BUDGET = 100_000
+
 #: The settings each engine takes from a variant or the command line.
 ENGINE_SETTINGS = {
     "stress": frozenset({"runs", "seconds", "threads", "noise", "seed", "timeout"}),
@@ -108,6 +112,10 @@ def settings_for(variant: Variant, engine: str, overrides: Mapping[str, Any]) ->
         settings.pop("runs", None)
     if "runs" in explicit and "seconds" not in explicit:
         settings.pop("seconds", None)
+    # A variant's budget sizes a random search; asked for a bounded search
+    # without a budget, search until the bounded space is exhausted.
+    if explicit.get("strategy") == "dfs" and "budget" not in explicit:
+        settings["budget"] = DFS_BUDGET
     settings.update(explicit)
     return settings
 

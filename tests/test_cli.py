@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import os
 import subprocess
 import sys
@@ -193,3 +194,14 @@ def test_stress_report_has_the_histogram(capsys, tmp_path):
     page = path.read_text(encoding="utf-8")
     assert page.count('<g class="bar forbidden">') >= 1
     assert "harness stress thevar:buggy --runs 20 --seed 1 --report" in page
+
+
+@pytest.mark.timeout(120)
+def test_dfs_without_a_budget_searches_until_the_bound_is_exhausted(capsys):
+    # deadlock:ordered's own budget (1,000) sizes a random search; its bounded
+    # space is larger, and dfs must not stop at the variant's budget.
+    code, out, _ = run(capsys, "explore", "deadlock:ordered", "--strategy", "dfs", "--budget", "50")
+    assert code == 0 and "verified" not in out, out
+    code, out, _ = run(capsys, "explore", "deadlock:ordered", "--strategy", "dfs")
+    assert code == 0, out
+    assert re.search(r"verified: all \d+ schedules with <= 2 preemptions hold", out), out

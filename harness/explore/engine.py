@@ -67,7 +67,7 @@ def explore(
 
     Only one thread runs at a time; before each access to shared state and each
     operation on a lock, condition, event, semaphore, barrier, queue or thread,
-    ``strategy`` (``random``, ``pct`` or ``dfs``) picks who runs next. ``budget``
+    ``strategy`` (``mixed``, ``random``, ``pct`` or ``dfs``) picks who runs next. ``budget``
     bounds the number of executions (schedules). ``dfs`` searches every schedule
     with at most ``bound`` preemptions and says so when it has covered them all.
     ``time.sleep`` and timeouts run on a virtual clock. Deadlocks are reported as
