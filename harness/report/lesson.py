@@ -102,8 +102,14 @@ def _happened(console: Console, lesson: Lesson, full: bool) -> None:
                     "It needs no preemption at all: each thread runs until it has to wait, "
                     "and still the program fails"
                 )
+            nth = (result.first_failing_run or 0) + 1
+            found = (
+                "The very first schedule failed."
+                if nth == 1
+                else f"The first {nth - 1} schedules passed; schedule {nth} failed."
+            )
             intro += (
-                f" Schedule {result.first_failing_run} of {result.runs} failed. {shrunk}. "
+                f" {found} {shrunk}. "
                 "Here it is, one column per thread, time going down:"
             )
     else:
