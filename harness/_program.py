@@ -43,11 +43,11 @@ class Program:
         threads: Any = None,
         teardown: Any = None,
     ) -> Program:
-        _validate.require_callable("setup", setup)
-        _validate.require_callable("actors", actors)
-        _validate.callable_or_none("check", check)
-        _validate.callable_or_none("observe", observe)
-        _validate.callable_or_none("teardown", teardown)
+        _validate.takes("setup", _validate.require_callable("setup", setup), 0)
+        _validate.takes("actors", _validate.require_callable("actors", actors), 1)
+        for name, fn in (("check", check), ("observe", observe), ("teardown", teardown)):
+            if _validate.callable_or_none(name, fn) is not None:
+                _validate.takes(name, fn, 1)
         if threads is not None:
             _validate.count("threads", threads, MAX_THREADS)
         return cls(setup, actors, check, observe, threads, teardown)

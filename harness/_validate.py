@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 from typing import Any
 
@@ -16,6 +17,7 @@ __all__ = [
     "require_callable",
     "seed",
     "show",
+    "takes",
 ]
 
 
@@ -66,6 +68,21 @@ def seed(value: Any) -> int:
 def require_callable(name: str, value: Any) -> Any:
     if not callable(value):
         raise UsageError(f"{name} must be callable, got {show(value)}")
+    return value
+
+
+def takes(name: str, value: Any, arguments: int) -> Any:
+    """A callable that accepts ``arguments`` positional arguments (when its signature says)."""
+    try:
+        signature = inspect.signature(value)
+    except (TypeError, ValueError):
+        return value  # no signature to read (some builtins): the call itself will tell
+    try:
+        signature.bind(*range(arguments))
+    except TypeError:
+        needs = "no argument" if arguments == 0 else "one argument (the state)"
+        what = getattr(value, "__qualname__", type(value).__name__)
+        raise UsageError(f"{name} is called with {needs}, but {what}{signature} is not") from None
     return value
 
 

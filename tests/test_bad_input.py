@@ -150,6 +150,42 @@ def test_actors_returning_no_callables_is_a_usage_error(engine, bad_actors, frag
     assert fragment in str(caught.value)
 
 
+def needs_two(a, b):
+    return None
+
+
+@pytest.mark.parametrize("engine", ["stress", "explore", "replay"])
+@pytest.mark.parametrize(
+    "name, value, fragment",
+    [
+        ("setup", needs_two, "setup is called with no argument, but needs_two(a, b) is not"),
+        ("setup", lambda state: 0, "setup is called with no argument, but <lambda>(state)"),
+        ("actors", lambda: [print], "actors is called with one argument (the state), but"),
+        ("check", lambda: True, "check is called with one argument (the state), but"),
+        ("check", lambda s, *, strict: True, "<lambda>(s, *, strict) is not"),
+        ("observe", needs_two, "observe is called with one argument"),
+        ("teardown", lambda: None, "teardown is called with one argument"),
+    ],
+)
+def test_a_callable_that_cannot_take_its_arguments_is_a_usage_error(engine, name, value, fragment):
+    with pytest.raises(harness.UsageError) as caught:
+        call(engine, name, value)
+    assert fragment in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"setup": dict},  # a builtin: its call is its own check
+        {"setup": lambda x=1: [0], "check": lambda *state: True},
+        {"actors": lambda state, extra=None: [print, print], "observe": str},
+    ],
+    ids=["builtin", "defaults-and-varargs", "optional-extra"],
+)
+def test_callables_with_defaults_or_no_readable_signature_are_accepted(kwargs):
+    assert not harness.stress(**{"setup": setup, "actors": actors, **kwargs}, runs=1).failed
+
+
 def test_the_good_arguments_of_these_tests_do_run():
     # Guards the table above: the only bad thing in each case is the one value.
     assert not harness.stress(setup, actors, runs=1).failed
