@@ -173,6 +173,7 @@ def test_a_callable_that_cannot_take_its_arguments_is_a_usage_error(engine, name
     assert fragment in str(caught.value)
 
 
+@pytest.mark.timeout(30)
 @pytest.mark.parametrize(
     "kwargs",
     [
@@ -186,6 +187,7 @@ def test_callables_with_defaults_or_no_readable_signature_are_accepted(kwargs):
     assert not harness.stress(**{"setup": setup, "actors": actors, **kwargs}, runs=1).failed
 
 
+@pytest.mark.timeout(30)
 def test_the_good_arguments_of_these_tests_do_run():
     # Guards the table above: the only bad thing in each case is the one value.
     assert not harness.stress(setup, actors, runs=1).failed

@@ -209,6 +209,7 @@ def test_the_pickle_demonstration_sends_only_its_harmless_greeting():
     assert "harmless" in (thread_server.__doc__ or "")
 
 
+@pytest.mark.timeout(10)
 def test_the_fixes_frames_are_json_and_refuse_a_pickle():
     left, right = socket.socketpair()
     with left, right:
