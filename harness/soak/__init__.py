@@ -82,7 +82,8 @@ def _stress(args: argparse.Namespace, specs: list[str]) -> bool:
         status = f"{done.failures} FAILED: {done.first_failure}" if done.failures else "ok"
         _say(
             f"{tally.spec:28} {tally.runs:>6,}/{args.runs:,} runs  "
-            f"(+{done.runs} in {done.seconds:.0f} s, seed {done.batch.seed}) {status}"
+            f"(+{done.runs} in {done.seconds:.0f} s, seed {done.batch.seed}, "
+            f"load {done.load:.1f}) {status}"
         )
 
     tallies = soak(
@@ -101,7 +102,10 @@ def _stress(args: argparse.Namespace, specs: list[str]) -> bool:
     print(f"{'total':28} {runs:>7,} {failures:>8}   wall {wall:.0f} s\n", flush=True)
     for tally in tallies.values():
         for batch in tally.failed_batches:
-            _say(f"stress: {tally.spec} failed; repeat with: {batch.command}")
+            _say(
+                f"stress: {tally.spec} failed {batch.failures}x at load {batch.load:.1f}; "
+                f"repeat with: {batch.command}"
+            )
     return failures == 0 and all(t.runs >= args.runs for t in tallies.values())
 
 

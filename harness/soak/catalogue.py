@@ -11,6 +11,7 @@ first so that the workers finish together.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -40,6 +41,9 @@ class BatchResult:
     failures: int
     seconds: float
     first_failure: str | None = None
+    #: The machine's 1-minute load average, the higher of start and end: timing
+    #: checks (a deadline, a speed-up) can fail on a machine overloaded by others.
+    load: float = 0.0
 
     @property
     def command(self) -> str:
@@ -81,12 +85,21 @@ def fixed_variants(specs: Sequence[str] = ()) -> list[str]:
 def run_batch(batch: Batch) -> BatchResult:
     """Run one batch in this process (a worker's whole job)."""
     ((scenario, variant),) = resolve(batch.spec)
+    load = _load()
     started = time.perf_counter()
     run = run_variant(scenario, variant, "stress", {"runs": batch.runs, "seed": batch.seed})
+    seconds = time.perf_counter() - started
     result = run.result
     failures = len(result.failing_runs) or int(result.failed)
     first = result.failures[0].failure.message if result.failures else None
-    return BatchResult(batch, result.runs, failures, time.perf_counter() - started, first)
+    return BatchResult(batch, result.runs, failures, seconds, first, max(load, _load()))
+
+
+def _load() -> float:
+    try:
+        return os.getloadavg()[0]
+    except OSError:  # not available here
+        return 0.0
 
 
 def plan(probe: BatchResult, total: int, batch_seconds: float) -> list[Batch]:
