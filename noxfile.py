@@ -38,7 +38,7 @@ def stress(session: nox.Session) -> None:
 @nox.session
 def lint(session: nox.Session) -> None:
     """Check style and common mistakes with ruff."""
-    session.install("ruff")
+    session.install("ruff==0.17.6")  # pinned: new releases format more (Markdown code blocks)
     session.run("ruff", "check", ".", *session.posargs)
     session.run("ruff", "format", "--check", ".")
 

@@ -108,10 +108,7 @@ def _happened(console: Console, lesson: Lesson, full: bool) -> None:
                 if nth == 1
                 else f"The first {nth - 1} schedules passed; schedule {nth} failed."
             )
-            intro += (
-                f" {found} {shrunk}. "
-                "Here it is, one column per thread, time going down:"
-            )
+            intro += f" {found} {shrunk}. Here it is, one column per thread, time going down:"
     else:
         intro = (
             "This bug is not about which thread runs when, so there is no interleaving "
