@@ -118,6 +118,9 @@ def _corpus_ratio(section: dict[str, Any], ours: str = DEFAULT) -> dict[str, Any
         per_program.append((row["program"], mine, theirs))
     if not per_program:
         return {"programs": [], "ours": None, "frontrun": None, "ratio": None}
+    # The ratio of the two medians can be far from the typical program's ratio
+    # (the medians may fall on different programs): report both.
+    ratios = [_program_ratio(m, t) for _, m, t in per_program if not m == t == INF]
     ours_median = statistics.median(m for _, m, _ in per_program)
     theirs_median = statistics.median(t for _, _, t in per_program)
     if ours_median == INF:
@@ -131,7 +134,17 @@ def _corpus_ratio(section: dict[str, Any], ours: str = DEFAULT) -> dict[str, Any
         "ours": ours_median,
         "frontrun": theirs_median,
         "ratio": ratio,
+        "median_ratio": statistics.median(ratios) if ratios else None,
     }
+
+
+def _program_ratio(mine: float, theirs: float) -> float:
+    """frontrun's seconds over ours on one program (misses are infinite)."""
+    if mine == INF:
+        return 0.0
+    if mine == 0:
+        return INF
+    return theirs / mine
 
 
 def _status_count(section: dict[str, Any], tools: Iterable[str], status: str, buggy: bool) -> int:
@@ -232,7 +245,8 @@ def targets(run: dict[str, Any]) -> list[list[str]]:
         elif corpus["ratio"] is not None:
             text = (
                 f"median over the corpus: ours (mixed, default) {_s(corpus['ours'])}, "
-                f"frontrun's faster {_s(corpus['frontrun'])}: {_ratio(corpus['ratio'])} lower"
+                f"frontrun's faster {_s(corpus['frontrun'])}: {_ratio(corpus['ratio'])} lower "
+                f"(median of the per-program ratios: {_ratio(corpus['median_ratio'])})"
             )
             for name in ("pct", "random"):
                 other = _corpus_ratio(detection, f"explore-{name}")
@@ -279,7 +293,8 @@ def targets(run: dict[str, Any]) -> list[list[str]]:
 def _cost_section(cost: dict[str, Any]) -> list[str]:
     out = [
         f"Program: {cost['program']}. Milliseconds per schedule, median of {cost['rounds']} "
-        f"rounds (each: a warm-up call, then as many schedules as fit in "
+        + ("rounds, that is their mean " if cost["rounds"] == 2 else "rounds ")
+        + "(each: a warm-up call, then as many schedules as fit in "
         f"{cost['target_seconds']:g} s, at most {cost['max_schedules']}).",
         "",
     ]
@@ -562,15 +577,17 @@ def _detection_section(detection: dict[str, Any]) -> list[str]:
         others = [(name, other) for name, other in others if other["programs"]]
         out += [
             "",
-            f"Median seconds to the first detection on the corpus, ours ({DEFAULT_LABEL}; "
-            f"{', '.join(n for n, _ in others) or 'no other strategy'} alongside) against "
-            "frontrun's faster strategy on each program; the ratio is the default's:",
+            "Median seconds to the first detection on the corpus: ours with the default "
+            f"strategy (mixed){''.join(f', with {n}' for n, _ in others)}, and frontrun's "
+            "faster strategy on each program; the ratio is frontrun's over the default's. The "
+            "target compares the two medians (last row); the median of the per-program "
+            f"ratios is {_ratio(corpus['median_ratio'])}.",
             "",
         ]
         seconds = {name: {p: m for p, m, _ in o["programs"]} for name, o in others}
         rows = []
         for program, mine, theirs in corpus["programs"]:
-            ratio = theirs / mine if mine not in (0, INF) else (INF if mine == 0 else 0.0)
+            ratio = _program_ratio(mine, theirs) if not mine == theirs == INF else None
             rows.append(
                 [
                     f"`{program}`",
@@ -646,12 +663,18 @@ def _throughput_section(through: dict[str, Any]) -> list[str]:
                 str(s["runs"]),
                 "yes" if s["clean"] else "**no**",
                 f"{s['seconds_per_run']:.2f}",
-                "; ".join(s["failures"]) or "–",
+                "; ".join(_once(f) for f in s["failures"]) or "–",
             ]
             for s in through["ladder"]
         ),
     )
     return out
+
+
+def _once(failure: str) -> str:
+    """``kind: message``, without the kind twice when the message starts with it."""
+    kind, sep, message = failure.partition(": ")
+    return message if sep and message.startswith(f"{kind}:") else failure
 
 
 def _scale_section(scale: dict[str, Any]) -> list[str]:
@@ -710,8 +733,7 @@ def render(data: dict[str, Any]) -> str:
                 f"frontrun {run['versions'].get('frontrun')}, pytest-run-parallel "
                 f"{run['versions'].get('pytest-run-parallel')}",
                 "; ".join(
-                    f"{name} ({'quick' if sec.get('quick') else 'full'}, "
-                    f"{sec.get('date', '?')}, {sec.get('seconds', '?')} s)"
+                    f"{name} ({_mode(sec)}, {sec.get('date', '?')}, {sec.get('seconds', '?')} s)"
                     for name, sec in run["sections"].items()
                 ),
             ]
@@ -754,15 +776,23 @@ def render(data: dict[str, Any]) -> str:
         lines += [f"## {title}", ""]
         for version, run in present:
             section = run["sections"][key]
-            mode = "quick" if section.get("quick", run["quick"]) else "full"
+            # A section stored before sections recorded their own mode and date
+            # says so, rather than borrowing those of the run that last saved it.
+            mode = _mode(section)
             lines += [
                 f"### Python {version} ({run['backend']}), {mode}, "
-                f"{section.get('date', run['machine']['date'])}, {section.get('seconds', '?')} s",
+                f"{section.get('date', 'date not recorded')}, {section.get('seconds', '?')} s",
                 "",
             ]
             lines += renderers[key](section)
             lines += [""]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _mode(section: dict[str, Any]) -> str:
+    if "quick" not in section:
+        return "mode not recorded"
+    return "quick" if section["quick"] else "full"
 
 
 def write(data: dict[str, Any], path: Path = MARKDOWN) -> None:

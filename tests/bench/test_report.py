@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bench.report import render, targets
 
 
@@ -162,6 +164,10 @@ def test_the_targets_are_the_default_strategys_not_the_best_strategys():
         in measured["median time to first detection >= 5x lower (corpus)"]
     )
     assert "pct 10 ms (20.0x)" in measured["median time to first detection >= 5x lower (corpus)"]
+    assert (
+        "2.0x lower (median of the per-program ratios: 2.0x)"
+        in measured["median time to first detection >= 5x lower (corpus)"]
+    )
 
 
 def test_a_run_that_predates_the_default_strategy_gets_no_verdict():
@@ -207,3 +213,41 @@ def test_render_shows_each_section_with_its_numbers():
 
 def test_render_without_results_says_how_to_get_them():
     assert "No results yet: run `nox -s bench`." in render({"schema": 1, "runs": {}})
+
+
+def test_the_corpus_ratio_reports_the_median_of_per_program_ratios_too():
+    from bench.report import _corpus_ratio
+
+    def row(program: str, ours: float | None, theirs: float | None) -> dict:
+        return {
+            "program": program,
+            "source": "corpus",
+            "buggy": True,
+            "tools": {
+                "explore-mixed": _entry("found" if ours else "missed", ours),
+                "frontrun-random": _entry("found" if theirs else "missed", theirs),
+            },
+        }
+
+    # The medians fall on different programs: 10 ms vs 100 ms is 10x, but
+    # frontrun is no slower than ours on the typical program.
+    section = {
+        "programs": [
+            row("a", 0.001, 0.001),
+            row("b", 0.010, 0.010),
+            row("c", 1.0, 0.100),
+            row("d", None, None),  # both missed: no ratio
+            row("e", 0.005, 1.0),
+        ]
+    }
+    corpus = _corpus_ratio(section)
+    assert corpus["ratio"] == pytest.approx(10.0)  # 100 ms / 10 ms
+    assert corpus["median_ratio"] == pytest.approx(1.0)
+
+
+def test_a_failure_whose_message_repeats_its_kind_shows_the_kind_once():
+    from bench.report import _once
+
+    assert _once("deadlock: deadlock: a waits for b") == "deadlock: a waits for b"
+    assert _once("deadlock: 3 threads blocked") == "deadlock: 3 threads blocked"
+    assert _once("hang: 2 of 4 threads still running") == "hang: 2 of 4 threads still running"
