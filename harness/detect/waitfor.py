@@ -80,7 +80,7 @@ def describe_waits(
         for w in cycle:
             held_by = thread_name(getattr(w.obj, "_owner", 0))  # in a cycle, always held
             parts.append(f"{w.name} waits for {name_of(w.obj)} held by {held_by}")
-        summary = "deadlock: " + " -> ".join(parts)
+        summary = " -> ".join(parts)  # the failure's kind already says "deadlock"
     else:
         summary = f"{len(waiters)} thread{'s' if len(waiters) != 1 else ''} blocked, none can run"
     return summary, "\n".join(lines)

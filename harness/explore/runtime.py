@@ -803,8 +803,6 @@ class Runtime:
 
     def _deadlock_failure(self) -> Failure:
         summary, details = self._describe([t for t in self.threads if t.status == BLOCKED])
-        if not summary.startswith("deadlock"):
-            summary = f"deadlock: {summary}"
         return Failure("deadlock", summary, details)
 
     def _report_leaks(self) -> None:
