@@ -53,6 +53,25 @@ LEAK_GRACE = 1.0
 ABORT_GRACE = 0.5
 
 _perf_counter = time.perf_counter  # the engine's own clock, never a patched one
+_sleep = time.sleep
+#: Seconds between the two looks at a suspected wait-for cycle.
+CYCLE_CONFIRM_DELAY = 0.05
+
+
+def _waiters(threads: Sequence[threading.Thread]) -> list[Waiter]:
+    """What each of ``threads`` waits for in an instrumented wait, now."""
+    waiters = []
+    for thread in threads:
+        entry = _state.waiting_for.get(thread.ident) if thread.ident is not None else None
+        if entry is not None:
+            waiters.append(Waiter(thread.name, thread.ident, entry[0], entry[1]))
+    return waiters
+
+
+def _cycle_key(cycle: Sequence[Waiter]) -> frozenset[tuple[int | None, int, object]]:
+    """A cycle as who waits for which lock held by whom, comparable across looks."""
+    return frozenset((w.ident, id(w.obj), getattr(w.obj, "_owner", None)) for w in cycle)
+
 
 #: Progress callback: ``(runs done, runs planned or None, seconds elapsed)``.
 Progress = Callable[[int, "int | None", float], None]
@@ -472,11 +491,16 @@ class _StressEngine:
         """A missed deadline: a deadlock when the waits form a cycle, else a hang."""
         alive = [t for t in run.threads() if t.is_alive()]
         names = {t.ident: t.name for t in run.threads() if t.ident is not None}
-        waiters = []
-        for thread in alive:
-            entry = _state.waiting_for.get(thread.ident) if thread.ident is not None else None
-            if entry is not None:
-                waiters.append(Waiter(thread.name, thread.ident, entry[0], entry[1]))
+        waiters = _waiters(alive)
+        cycle = _cycle_key(find_cycle(waiters))
+        if cycle:
+            # The threads run on while we look: a lock can change hands between
+            # reading one thread's wait and the next. A real deadlock stays put,
+            # so a cycle counts only when a second look finds the same one.
+            _sleep(CYCLE_CONFIRM_DELAY)
+            waiters = _waiters(alive)
+            if _cycle_key(find_cycle(waiters)) != cycle:
+                cycle = frozenset()
         namer = Namer(state)
         frames = current_frames()
         thread_frames = [frames[t.ident] for t in alive if t.ident in frames]
@@ -488,7 +512,7 @@ class _StressEngine:
         )
         stuck_actors = sum(1 for t in run.actors if t.is_alive())
         details = f"{waits}\n{stacks}" if waits else stacks
-        if find_cycle(waiters):
+        if cycle:
             return Failure("deadlock", summary, details)
         message = f"{stuck_actors} of {actors} threads still running after {self.timeout:g}s"
         return Failure("hang", message, details)
