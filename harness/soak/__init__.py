@@ -41,7 +41,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("targets", nargs="*", metavar="SCENARIO[:VARIANT]", help="default: all")
     parser.add_argument("--runs", type=_positive, default=10_000, help="stress runs per variant")
     parser.add_argument(
-        "--jobs", type=_positive, default=os.cpu_count() or 1, help="worker processes"
+        "--jobs",
+        type=_positive,
+        default=2 * (os.cpu_count() or 1),
+        help="worker processes (default: twice the cores; most fixes wait on sockets and timers)",
     )
     parser.add_argument(
         "--batch-seconds", type=_positive, default=120, help="about how long one batch runs"

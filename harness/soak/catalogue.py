@@ -4,8 +4,10 @@ The runs of one variant are cut into batches, each a separate ``stress`` call
 with its own seed, so that a long soak prints progress, spreads over worker
 processes and names, for any failure, the command that repeats it. A first
 small batch of each variant measures its cost per run; the remaining runs are
-then cut into batches of about ``batch_seconds`` each, the costliest variants
-first so that the workers finish together.
+then cut into batches of about ``batch_seconds`` each and dealt out in turn,
+one batch of each variant, the costliest variants first: a variant that mostly
+waits (sockets, timeouts) runs beside one that computes, and no worker is left
+alone with one long variant at the end.
 """
 
 from __future__ import annotations
@@ -16,12 +18,22 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
+from itertools import chain, zip_longest
 
 from harness.errors import UsageError
 from harness.runner import run_variant
 from harness.scenario import HOLDS, catalogue, resolve
 
-__all__ = ["Batch", "BatchResult", "Tally", "fixed_variants", "plan", "run_batch", "soak"]
+__all__ = [
+    "Batch",
+    "BatchResult",
+    "Tally",
+    "deal",
+    "fixed_variants",
+    "plan",
+    "run_batch",
+    "soak",
+]
 
 #: Runs of the first batch of each variant, which measures its cost.
 PROBE_RUNS = 10
@@ -114,6 +126,13 @@ def plan(probe: BatchResult, total: int, batch_seconds: float) -> list[Batch]:
     return batches
 
 
+def deal(plans: Sequence[tuple[float, list[Batch]]]) -> list[Batch]:
+    """The batches of all ``(cost, batches)`` plans in turn, the costliest plan first."""
+    ordered = sorted(plans, key=lambda item: -item[0])
+    rounds = zip_longest(*(batches for _, batches in ordered))
+    return [batch for batch in chain.from_iterable(rounds) if batch is not None]
+
+
 def _run_all(batches: Iterable[Batch], jobs: int) -> Iterator[BatchResult]:
     """Results as they complete, from ``jobs`` worker processes (or this one)."""
     if jobs == 1:
@@ -156,8 +175,6 @@ def soak(
         count(probe)
         cost = probe.seconds / max(probe.runs, 1) * (runs - probe.runs)
         rest.append((cost, plan(probe, runs, batch_seconds)))
-    # The costliest variants first, so that no worker is left alone at the end.
-    rest.sort(key=lambda item: -item[0])
-    for done in _run_all([b for _, batches in rest for b in batches], jobs):
+    for done in _run_all(deal(rest), jobs):
         count(done)
     return tallies

@@ -6,7 +6,7 @@ import pytest
 
 from harness.scenario import CAUGHT, HOLDS, catalogue
 from harness.soak import main
-from harness.soak.catalogue import Batch, BatchResult, fixed_variants, plan, soak
+from harness.soak.catalogue import Batch, BatchResult, deal, fixed_variants, plan, soak
 from harness.soak.memory import MB, MemoryTrace, explore_loop, rss_bytes
 
 
@@ -27,6 +27,20 @@ def test_plan_brings_a_variant_to_its_total_with_fresh_seeds():
     assert {b.runs for b in batches[:-1]} == {1200}
     assert [b.seed for b in batches] == list(range(1, len(batches) + 1))
     assert plan(probe, 10, batch_seconds=60) == []
+
+
+def test_deal_takes_one_batch_of_each_variant_in_turn_costliest_first():
+    cheap = [Batch("thevar:lock", 5, seed) for seed in (1, 2)]
+    dear = [Batch("ping_sweep:join", 5, seed) for seed in (1, 2, 3)]
+    dealt = deal([(1.0, cheap), (9.0, dear)])
+    assert [(b.spec.split(":")[0], b.seed) for b in dealt] == [
+        ("ping_sweep", 1),
+        ("thevar", 1),
+        ("ping_sweep", 2),
+        ("thevar", 2),
+        ("ping_sweep", 3),
+    ]
+    assert deal([]) == []
 
 
 @pytest.mark.timeout(120)
