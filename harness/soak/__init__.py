@@ -49,7 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--batch-seconds", type=_positive, default=120, help="about how long one batch runs"
     )
-    parser.add_argument("--calls", type=_positive, default=300, help="explore calls of the loop")
+    parser.add_argument("--calls", type=_positive, default=2000, help="explore calls of the loop")
     parser.add_argument("--limit-mb", type=_positive, default=50, help="allowed RSS growth")
     parser.add_argument("--only", choices=("stress", "memory"), help="run one of the two parts")
     return parser
