@@ -206,9 +206,22 @@ def _exit_with_parent() -> None:
     signal.alarm(int(CHILD_LIFETIME))
 
 
+def _ctrl_c_as_in_a_terminal() -> None:
+    """Harness plumbing: Ctrl-C raises KeyboardInterrupt, whatever the parent did to it.
+
+    A process started with SIGINT ignored (``nohup``, a background job of a
+    script, some CI runners) hands that on to its children, and Python then
+    installs no KeyboardInterrupt handler; a blocked SIGINT is handed on too.
+    Either way the buggy server would never see the operator's Ctrl-C.
+    """
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def child_main(argv: list[str]) -> None:
     """``python -m scenarios.echo_pool MODE FD WORKERS``: serve on the inherited socket."""
     mode, fd, nworkers = argv
+    _ctrl_c_as_in_a_terminal()  # first: the threads started below inherit the signal mask
     _exit_with_parent()
     SERVERS[mode](socket.socket(fileno=int(fd)), int(nworkers))
     threads = [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import threading
 
 import pytest
@@ -25,6 +26,26 @@ def test_buggy_is_caught_in_its_first_run(no_leaks):
     assert "replies cut off: 4 of 24 echoes returned" in message, message
     assert "KeyboardInterrupt" in message, message
     assert "no clean-exit report" in message, message
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("how", ["ignored", "blocked"])
+def test_the_server_sees_ctrl_c_even_when_its_parent_does_not(how, no_leaks):
+    """A test process started by ``nohup`` or as a background job ignores SIGINT;
+    its children inherit that (and a blocked SIGINT): the server must not."""
+    previous = signal.getsignal(signal.SIGINT)
+    try:
+        if how == "ignored":
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+        else:
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        run = run_variant(SCENARIO, SCENARIO.variant("buggy"), overrides={"seed": 1})
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        signal.signal(signal.SIGINT, previous)
+    assert run.met and run.result.kind == "assert", str(run.result)
+    message = run.result.failures[0].failure.message
+    assert "KeyboardInterrupt" in message, message
 
 
 @pytest.mark.timeout(120)
