@@ -209,9 +209,9 @@ def _exit_with_parent() -> None:
 def _ctrl_c_as_in_a_terminal() -> None:
     """Harness plumbing: Ctrl-C raises KeyboardInterrupt, whatever the parent did to it.
 
-    A process started with SIGINT ignored (``nohup``, a background job of a
-    script, some CI runners) hands that on to its children, and Python then
-    installs no KeyboardInterrupt handler; a blocked SIGINT is handed on too.
+    A process started with SIGINT ignored (a ``cmd &`` background job of a
+    shell script, some CI runners) hands that on to its children, and Python
+    then installs no KeyboardInterrupt handler; a blocked SIGINT is handed on too.
     Either way the buggy server would never see the operator's Ctrl-C.
     """
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})

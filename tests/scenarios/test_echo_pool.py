@@ -31,7 +31,7 @@ def test_buggy_is_caught_in_its_first_run(no_leaks):
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("how", ["ignored", "blocked"])
 def test_the_server_sees_ctrl_c_even_when_its_parent_does_not(how, no_leaks):
-    """A test process started by ``nohup`` or as a background job ignores SIGINT;
+    """A test process started as a background job of a script ignores SIGINT;
     its children inherit that (and a blocked SIGINT): the server must not."""
     previous = signal.getsignal(signal.SIGINT)
     try:
