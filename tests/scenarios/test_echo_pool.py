@@ -34,6 +34,7 @@ def test_the_server_sees_ctrl_c_even_when_its_parent_does_not(how, no_leaks):
     """A test process started as a background job of a script ignores SIGINT;
     its children inherit that (and a blocked SIGINT): the server must not."""
     previous = signal.getsignal(signal.SIGINT)
+    previous_mask = signal.pthread_sigmask(signal.SIG_BLOCK, set())  # reads it, changes nothing
     try:
         if how == "ignored":
             signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -41,7 +42,7 @@ def test_the_server_sees_ctrl_c_even_when_its_parent_does_not(how, no_leaks):
             signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         run = run_variant(SCENARIO, SCENARIO.variant("buggy"), overrides={"seed": 1})
     finally:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous_mask)
         signal.signal(signal.SIGINT, previous)
     assert run.met and run.result.kind == "assert", str(run.result)
     message = run.result.failures[0].failure.message
