@@ -8,13 +8,12 @@ The public surface is re-exported here; everything else is private.
 >>> result.failed, result.kind, result.schedule               # doctest: +SKIP
 """
 
+from harness._version import __version__ as __version__
 from harness.errors import HarnessError, TokenError, UnknownScenarioError, UsageError
 from harness.explore import explore, replay
 from harness.outcome import FAILURE_KINDS, Failure, FailureGroup, Histogram, Result, Verdict
 from harness.scenario import CAUGHT, HOLDS, Scenario, Variant, catalogue
 from harness.stress import stress
-
-__version__ = "0.1.0"
 
 __all__ = [
     "CAUGHT",

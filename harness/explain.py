@@ -31,10 +31,10 @@ from typing import Any
 
 from harness.errors import UsageError
 from harness.explore.interleaving import Interleaving
-from harness.explore.runtime import Step
 from harness.outcome import Failure, Result
 from harness.runner import VariantRun, run_variant
 from harness.scenario import CAUGHT, HOLDS, Scenario, Variant, resolve
+from harness.trace import Step
 
 __all__ = [
     "BUG_CLASSES",

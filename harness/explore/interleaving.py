@@ -15,7 +15,7 @@ import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.explore.runtime import Step
+from harness.trace import Step
 
 __all__ = ["Interleaving"]
 

@@ -45,8 +45,9 @@ from harness.outcome import Failure
 from harness.sync import _state
 from harness.sync._state import site_of_caller
 from harness.sync.naming import Namer
+from harness.trace import Step
 
-__all__ = ["Execution", "Runtime", "Step", "ThreadRecord"]
+__all__ = ["Execution", "Runtime", "ThreadRecord"]
 
 RUNNABLE, BLOCKED, FINISHED = 0, 1, 2
 
@@ -125,32 +126,6 @@ class ThreadRecord:
 
     def __repr__(self) -> str:
         return f"<T{self.index} {self.name}>"
-
-
-class Step:
-    """One recorded decision of a traced execution (for reports)."""
-
-    __slots__ = ("file", "kind", "label", "line", "obj", "offset", "owner", "thread", "value")
-
-    def __init__(
-        self,
-        thread: int,
-        kind: str,
-        label: str,
-        file: str | None,
-        line: int | None,
-        obj: object = None,
-        offset: int | None = None,
-    ) -> None:
-        self.thread = thread
-        self.kind = kind  # read, write, call, acquire, release, ..., block, end
-        self.label = label
-        self.file = file
-        self.line = line
-        self.obj = obj
-        self.offset = offset  # bytecode offset of a data access
-        self.value: str | None = None  # the value read, or written (repr)
-        self.owner: int | None = None  # id of the object whose attribute was accessed
 
 
 class Execution:

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from html import escape
 from typing import Any
 
+from harness._version import __version__
 from harness.explore.interleaving import Interleaving
 from harness.outcome import FailureGroup, Result, replay_command
 from harness.report.svg import graph_svg, histogram_svg, swimlane_svg
@@ -276,7 +277,6 @@ def _summary_table(runs: Sequence[Any]) -> str:
 
 
 def _page(title: str, command: str, body: Sequence[str]) -> str:
-    from harness import __version__  # late: harness imports the report package
 
     head = [f"<header><h1>{_e(title)}</h1>"]
     if command:
