@@ -35,7 +35,7 @@ _PARTS: tuple[tuple[str, Callable[[str], bool]], ...] = (
     ("hand-offs (baton release/acquire)", lambda f: f.startswith("Runtime._handoff ")),
     ("tracing (settrace / sys.monitoring callbacks)", lambda f: "harness/_tracing/" in f),
     ("strategy (choose)", lambda f: "harness/explore/strategies/" in f),
-    ("runtime bookkeeping (decide, options, steps)", lambda f: "harness/explore/runtime.py" in f),
+    ("runtime bookkeeping (decide, options, steps)", lambda f: "harness/explore/scheduler.py" in f),
     ("instrumented primitives, patches", lambda f: "harness/sync/" in f),
     ("thread start, join, bootstrap", lambda f: "threading.py" in f),
     ("stress engine: gate, watchdog, judging", lambda f: "harness/stress.py" in f),

@@ -67,7 +67,7 @@ def _parse_scale(text: str) -> float:
 
 def _parse_token(text: str) -> str:
     # Imported here: decoding is cheap, but the package it lives in is not.
-    from harness.explore.schedule import decode
+    from harness.explore.token import decode
 
     token = text.strip()
     decode(token)  # raises TokenError (a UsageError) with what is wrong

@@ -15,7 +15,7 @@ from typing import Any
 
 from harness.errors import UnknownScenarioError, UsageError
 from harness.explore import explore, replay
-from harness.explore.schedule import decode
+from harness.explore.token import decode
 from harness.outcome import FAILURE_KINDS, Result, Verdict
 from harness.scenario import CAUGHT, Scenario, Variant, resolve
 from harness.stress import stress

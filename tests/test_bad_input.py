@@ -11,7 +11,7 @@ import math
 import pytest
 
 import harness
-from harness.explore.schedule import Schedule, encode, interpreter
+from harness.explore.token import Schedule, encode, interpreter
 
 NAN = float("nan")
 INF = float("inf")

@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from harness.cli import main
-from harness.explore.schedule import Schedule, encode, interpreter
+from harness.explore.token import Schedule, encode, interpreter
 
 
 def token_of(target="thevar:buggy", threads=None, python=None):

@@ -61,7 +61,7 @@ def is_loopback(node: ast.expr) -> bool:
 
 def test_the_sources_are_found():
     names = {path.name for path in SOURCES}
-    assert {"_net.py", "thread_server.py", "stress.py", "cli.py"} <= names
+    assert {"_net.py", "thread_server.py", "scheduler.py", "cli.py"} <= names
 
 
 # -- 127.0.0.1 only ------------------------------------------------------------------

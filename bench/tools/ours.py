@@ -17,7 +17,7 @@ from typing import Any
 import harness
 from bench.programs import BenchProgram
 from bench.tools.base import MISSED, Attempt, Bounds, judge
-from harness.explore.runtime import SOFT_KINDS
+from harness.explore.records import SOFT_KINDS
 
 __all__ = ["ATTEMPTS", "DEFAULT_NOISE", "HIGH_NOISE", "STRESS_TIMEOUT", "OutOfTime"]
 

@@ -15,17 +15,18 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from harness import _validate
-from harness._abort import RunAborted
 from harness._program import Program
 from harness._tracing import CodeFilter, make_backend
+from harness.detect.excepthook import make_excepthook
 from harness.errors import UsageError
-from harness.explore import schedule as tokens
+from harness.explore import token as tokens
+from harness.explore.execution import Runtime
 from harness.explore.interleaving import Interleaving
-from harness.explore.runtime import Execution, Runtime
+from harness.explore.records import Execution
 from harness.explore.shrink import shrink
-from harness.explore.strategies import STRATEGIES, Guided, make_strategy
-from harness.explore.threads import install_thread_patches
-from harness.outcome import Result, Verdict
+from harness.explore.strategies import STRATEGIES, Replay, make_strategy
+from harness.explore.threads import install_thread_patches, record_of
+from harness.outcome import Failure, Result, Verdict
 from harness.sync.patching import Patcher, install_primitives, install_virtual_time
 
 __all__ = ["DEFAULT_BUDGET", "DEFAULT_STRATEGY", "explore", "replay"]
@@ -120,9 +121,9 @@ def explore(
             result.runs = index + 1
             if execution.failed:
                 result.failing_runs.append(index)
-                if execution.hard and failing is None:
+                if execution.has_real_failure and failing is None:
                     failing = (index, execution)
-                elif not execution.hard and warned is None:
+                elif not execution.has_real_failure and warned is None:
                     warned = (index, execution)
             if progress is not None:
                 progress(index + 1, budget, _perf_counter() - started)
@@ -131,7 +132,9 @@ def explore(
         if failing is None:
             failing = warned
         if failing is not None:
-            session.report(result, *failing, shrink_failures, target, target_threads or threads)
+            session.shrink_and_describe(
+                result, *failing, shrink_failures, target, target_threads or threads
+            )
         elif chosen.exhausted:
             result.sections["verified"] = (
                 f"all {result.runs} schedules with <= {bound} preemptions hold"
@@ -169,7 +172,7 @@ def replay(
     result.settings = {"strategy": "replay", "threads": threads, "backend": session.backend.name}
     started = _perf_counter()
     with session:
-        guide = Guided(schedule.deviations)
+        guide = Replay(schedule.deviations)
         guide.new_execution()
         execution = session.runtime.run_execution(guide, record=True)
         verdict = Verdict.FORBIDDEN if execution.failed else Verdict.ACCEPTABLE
@@ -215,7 +218,7 @@ class _Session:
         try:
             install_primitives(self._patcher, self.backend.filter)  # type: ignore[attr-defined]
             install_virtual_time(self._patcher, self.backend.filter)  # type: ignore[attr-defined]
-            install_thread_patches(self._patcher, self._excepthook)
+            install_thread_patches(self._patcher, make_excepthook(self._sink_for))
             self.runtime.futures.install(self._patcher)
             self.backend.start()
         except BaseException:
@@ -229,23 +232,20 @@ class _Session:
         finally:
             self._patcher.restore()
 
-    def _excepthook(self, args: Any) -> None:
-        """Uncaught exceptions of threads: managed ones are failures of the execution."""
-        if isinstance(args.exc_value, (RunAborted, SystemExit)):
-            return  # an aborted thread unwinding, or a quiet sys.exit(): not failures
-        if args.thread is not None and self.runtime.record_of(args.thread) is not None:
-            self.runtime.thread_exception(args.thread, args.exc_value)
-        else:
-            threading.__excepthook__(args)
+    def _sink_for(self, thread: threading.Thread | None) -> Callable[[Failure], None] | None:
+        """Uncaught exceptions of managed threads are failures of the execution."""
+        if thread is not None and record_of(self.runtime, thread) is not None:
+            return self.runtime.add
+        return None
 
-    def run_guided(
+    def run_replay(
         self, deviations: Sequence[tuple[int, int, int]], record: bool = False
     ) -> Execution:
-        guide = Guided(deviations)
+        guide = Replay(deviations)
         guide.new_execution()
         return self.runtime.run_execution(guide, record=record)
 
-    def report(
+    def shrink_and_describe(
         self,
         result: Result,
         index: int,
@@ -259,9 +259,9 @@ class _Session:
         best = failing
         tries = 0
         if shrink_it:
-            best, tries = shrink(self.run_guided, failing)
-        deviations = [(t, s, c) for t, s, c, _ in best.deviations]
-        final = self.run_guided(deviations, record=True)
+            best, tries = shrink(self.run_replay, failing)
+        deviations = [d.plain() for d in best.deviations]
+        final = self.run_replay(deviations, record=True)
         if not final.failed or final.failures[0].key != failing.failures[0].key:
             # Not reproducible under replay: report what the search saw.
             final = failing

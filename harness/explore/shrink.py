@@ -4,14 +4,14 @@ Greedy, in the manner of delta debugging: drop one deviation at a time and keep
 the drop when the same failure still happens; repeat until nothing can
 be dropped. Then move each remaining deviation as early in its thread as it can
 go while the failure persists, which shortens the failing execution. Every try
-is one guided execution, so the work is bounded by ``budget``.
+is one replayed execution, so the work is bounded by ``budget``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from harness.explore.runtime import Execution
+from harness.explore.records import Execution
 
 __all__ = ["shrink"]
 
@@ -24,7 +24,7 @@ def _key(execution: Execution) -> tuple[int, int, int]:
 
 
 def _plain(execution: Execution) -> list[Deviation]:
-    return [(t, s, c) for t, s, c, _ in execution.deviations]
+    return [d.plain() for d in execution.deviations]
 
 
 def shrink(

@@ -1,5 +1,7 @@
-"""Threads started by the code under test join the controlled execution.
+"""Threads of a controlled execution: the actors, and those the code under test starts.
 
+Every thread runs :func:`thread_main`: it registers with the scheduler, waits
+for its baton, runs its body and tells the scheduler it finished.
 ``Thread.start`` called from a managed thread registers the new thread with the
 runtime before it runs, so that it, too, only runs when scheduled (this covers
 ``ThreadPoolExecutor`` workers and ``threading.Timer``). ``join`` and
@@ -13,12 +15,25 @@ from __future__ import annotations
 import _thread
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from harness._lifecycle import run_body
+from harness.explore.records import ThreadRecord, ThreadStatus
+from harness.sync import _state
 from harness.sync._state import managed
 from harness.sync.patching import Patcher
 
-__all__ = ["install_thread_patches"]
+if TYPE_CHECKING:
+    from harness.explore.scheduler import Scheduler
+
+__all__ = [
+    "install_thread_patches",
+    "record_of",
+    "start_actor",
+    "start_raw_thread",
+    "start_thread",
+    "thread_main",
+]
 
 _original_start = threading.Thread.start
 _original_join = threading.Thread.join
@@ -27,6 +42,123 @@ _original_start_new_thread = _thread.start_new_thread
 
 #: How long a join waits for the OS thread once the runtime has seen it end.
 _EXIT_GRACE = 5.0
+_get_ident = _thread.get_ident
+
+
+def thread_main(
+    record: ThreadRecord,
+    body: Callable[[], object],
+    *,
+    attach: bool = True,
+    arrive: Callable[[], None] | None = None,
+) -> None:
+    """The main function of every thread of an execution, actor or child.
+
+    ``arrive`` tells the execution that an actor is parked and ready; ``attach``
+    installs the tracing hook around the body (a ``threading.Thread`` child
+    attaches in its ``run`` instead, see :func:`start_thread`).
+    """
+    scheduler = record.runtime
+    record.ident = _get_ident()
+    _state._managed[record.ident] = record
+    if arrive is not None:
+        arrive()
+    record.baton.acquire()
+    if scheduler.aborting:
+        _state._managed.pop(record.ident, None)
+        return
+    if attach:
+        scheduler.backend.attach(record.hook)
+    try:
+        run_body(body, record.name, scheduler.add)
+    finally:
+        if attach:
+            scheduler.backend.detach()
+        scheduler.finish(record)
+
+
+def start_actor(
+    scheduler: Scheduler, name: str, body: Callable[[], object], arrive: Callable[[], None]
+) -> ThreadRecord:
+    """Start an actor's thread, parked until the scheduler picks it."""
+    record = scheduler.new_record(name, is_actor=True)
+    thread = threading.Thread(
+        target=thread_main, args=(record, body), kwargs={"arrive": arrive}, name=name, daemon=True
+    )
+    record.thread = thread
+    _original_start(thread)
+    return record
+
+
+def record_of(scheduler: Scheduler, thread: threading.Thread) -> ThreadRecord | None:
+    """The record of a ``threading.Thread`` the code under test started, if managed."""
+    return scheduler.by_thread.get(id(thread))
+
+
+def start_thread(
+    parent: ThreadRecord,
+    thread: threading.Thread,
+    original_start: Callable[[threading.Thread], None],
+) -> None:
+    """``thread.start()`` called by a managed thread: the child is managed too."""
+    from harness.sync.primitives import Event
+
+    scheduler = parent.runtime
+    if not getattr(thread, "_initialized", False):
+        raise RuntimeError("thread.__init__() not called")
+    if thread._started.is_set():  # type: ignore[attr-defined]
+        raise RuntimeError("threads can only be started once")
+    scheduler.sync_point(parent, "start", thread)
+    child = scheduler.new_record(thread.name, is_actor=False)
+    child.thread = thread
+    scheduler.by_thread[id(thread)] = child
+    # Thread.start() waits on thread._started; it must be an instrumented
+    # Event so that the wait hands control to the child.
+    if not isinstance(thread._started, Event):  # type: ignore[attr-defined]
+        thread._started = Event()  # type: ignore[attr-defined]
+    bootstrap = thread._bootstrap  # type: ignore[attr-defined]
+    body = thread.run
+
+    def managed_bootstrap() -> None:
+        thread_main(child, bootstrap, attach=False)
+
+    def traced_run() -> None:
+        # Attached here, not in the bootstrap: Thread._bootstrap_inner
+        # installs threading.settrace's tracer (coverage's) first, and ours
+        # must chain it rather than be replaced by it.
+        scheduler.backend.attach(child.hook)
+        try:
+            body()
+        finally:
+            scheduler.backend.detach()
+
+    thread._bootstrap = managed_bootstrap  # type: ignore[attr-defined]
+    thread.run = traced_run  # type: ignore[method-assign]
+    try:
+        original_start(thread)
+    finally:
+        del thread._bootstrap  # type: ignore[attr-defined]
+
+
+def start_raw_thread(
+    parent: ThreadRecord,
+    function: Callable[..., object],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    original: Callable[..., int],
+) -> int:
+    """``_thread.start_new_thread`` called by a managed thread."""
+    scheduler = parent.runtime
+    scheduler.sync_point(parent, "start", function)
+    child = scheduler.new_record(getattr(function, "__name__", "thread"), is_actor=False)
+
+    def body() -> None:
+        try:
+            function(*args, **kwargs)
+        except SystemExit:
+            pass
+
+    return original(thread_main, (child, body))
 
 
 def _start(self: threading.Thread) -> None:
@@ -34,12 +166,12 @@ def _start(self: threading.Thread) -> None:
     if record is None:
         _original_start(self)
     else:
-        record.runtime.start_thread(record, self, _original_start)
+        start_thread(record, self, _original_start)
 
 
 def _join(self: threading.Thread, timeout: float | None = None) -> None:
     record = managed()
-    child = record.runtime.record_of(self) if record is not None else None
+    child = record_of(record.runtime, self) if record is not None else None
     if child is None:
         _original_join(self, timeout)
         return
@@ -56,15 +188,13 @@ def _join(self: threading.Thread, timeout: float | None = None) -> None:
         _original_join(self, _EXIT_GRACE)
 
 
-def _ended(child: Any) -> bool:
-    from harness.explore.runtime import FINISHED
-
-    return bool(child.status == FINISHED)
+def _ended(child: ThreadRecord) -> bool:
+    return child.status is ThreadStatus.FINISHED
 
 
 def _is_alive(self: threading.Thread) -> bool:
     record = managed()
-    child = record.runtime.record_of(self) if record is not None else None
+    child = record_of(record.runtime, self) if record is not None else None
     if child is None:
         return bool(_original_is_alive(self))
     return bool(self._started.is_set()) and not _ended(child)  # type: ignore[attr-defined]
@@ -80,11 +210,7 @@ def _start_new_thread(function: Callable[..., object], args: Any, kwargs: Any = 
         raise TypeError("2nd arg must be a tuple")
     if kwargs is not None and not isinstance(kwargs, dict):
         raise TypeError("optional 3rd arg must be a dictionary")
-    return int(
-        record.runtime.start_raw_thread(
-            record, function, args, kwargs or {}, _original_start_new_thread
-        )
-    )
+    return int(start_raw_thread(record, function, args, kwargs or {}, _original_start_new_thread))
 
 
 def install_thread_patches(patcher: Patcher, excepthook: Callable[[Any], None]) -> None:

@@ -307,7 +307,7 @@ def test_interpreter_is_restored():
 
 def test_tokens_refuse_another_python(monkeypatch):
     result = harness.explore(Counter, two(bump), lambda c: c.value == 4)
-    from harness.explore import schedule
+    from harness.explore import token as schedule
 
     monkeypatch.setattr(schedule, "interpreter", lambda: ("cpython-399", 1))
     with pytest.raises(TokenError, match="recorded on cpython-3"):

@@ -12,7 +12,7 @@ from harness.config import AUTO, SETTINGS, HarnessConfig, resolve, setting
 
 
 def _token() -> str:
-    from harness.explore.schedule import Schedule, encode, interpreter
+    from harness.explore.token import Schedule, encode, interpreter
 
     python, magic = interpreter()
     return encode(Schedule(((0, 1, 2),), "tests/test_x.py::test_y", None, python, magic))

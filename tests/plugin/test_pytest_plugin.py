@@ -153,8 +153,8 @@ def test_fixtures_counts_and_marker_errors(project):
         [
             "harness: seed=7 (command line (--harness-seed))",
             "stress: [[]assert[]] thread indices [[]1, 2[]] (x4; 4 of 4 runs failed)",
-            "*[[]exception[]] x15 in actor-*: ValueError: other threads",
-            "*[[]exception[]] x5 in actor-0: KeyError: 'first thread'",
+            "*[[]exception[]] x15 in T*: ValueError: other threads",
+            "*[[]exception[]] x5 in T0: KeyError: 'first thread'",
             "FAILED test_fixtures.py::test_misspelled_argument - Failed: @pytest.mark.explore:"
             " unknown argument(s) budgett*",
             "FAILED test_fixtures.py::test_bad_count - Failed: @pytest.mark.stress: runs must be"

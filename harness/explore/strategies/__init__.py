@@ -1,24 +1,24 @@
-"""Scheduling strategies: random walk, PCT, both mixed, bounded DFS, and guided replay."""
+"""Scheduling strategies: random walk, PCT, both mixed, bounded DFS, and replay."""
 
 from __future__ import annotations
 
 from harness.errors import UsageError
 from harness.explore.strategies.base import Choice, Strategy, fire, run
 from harness.explore.strategies.dfs import DFS, NondeterminismError
-from harness.explore.strategies.guided import Guided
 from harness.explore.strategies.mixed import Mixed
 from harness.explore.strategies.pct import PCT
 from harness.explore.strategies.random_walk import RandomWalk
+from harness.explore.strategies.replay import Replay
 
 __all__ = [
     "DFS",
     "PCT",
     "STRATEGIES",
     "Choice",
-    "Guided",
     "Mixed",
     "NondeterminismError",
     "RandomWalk",
+    "Replay",
     "Strategy",
     "fire",
     "make_strategy",

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harness import TokenError
-from harness.explore.schedule import PREFIX, Schedule, decode, encode, interpreter
+from harness.explore.token import PREFIX, Schedule, decode, encode, interpreter
 
 here, magic = interpreter()
 

@@ -14,10 +14,12 @@ from collections.abc import Iterable
 
 from harness.explore.strategies.base import Choice, Strategy
 
-__all__ = ["Guided"]
+__all__ = ["Replay"]
 
 
-class Guided(Strategy):
+class Replay(Strategy):
+    """Takes the recorded deviations; counts those it could not take (``missed``)."""
+
     name = "replay"
 
     def __init__(self, deviations: Iterable[tuple[int, int, int]]) -> None:

@@ -1,7 +1,7 @@
 """Replay tokens: a failing schedule as one compact, copyable string.
 
 A token holds the schedule's deviations from the default scheduling decision
-(see :mod:`harness.explore.strategies.guided`), the program it belongs to when
+(see :mod:`harness.explore.strategies.replay`), the program it belongs to when
 that is a catalogue variant, and the interpreter it was recorded on. Schedules
 are sequences of bytecode-level decisions, so a token recorded on one CPython
 bytecode version is refused, with a clear message, on another.
