@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from harness.explore.strategies import PCT, Choice, Mixed, RandomWalk, Strategy, run
 
 
@@ -74,7 +76,7 @@ def test_dfs_runs_every_schedule_within_the_bound_once_then_is_exhausted():
         assert len({tuple(e) for e in executions}) == expected, "no schedule twice"
         assert dfs.exhausted and not dfs.new_execution()
         for codes in executions:
-            switches = sum(1 for a, b in zip(codes, codes[1:]) if a != b)
+            switches = sum(1 for a, b in itertools.pairwise(codes) if a != b)
             assert switches <= bound, (bound, codes)
     assert _drive_dfs(DFS(bound=0), steps=3)[0] == [run(0)] * 3, "the default first"
 
@@ -104,7 +106,7 @@ def test_pct_switches_threads_exactly_at_its_depth_minus_one_change_points():
         for seed in range(5):
             # 70 steps cover every change point (drawn among the first 64 decisions).
             (codes,) = _drive(PCT(seed=seed, depth=depth), 1, steps=70)
-            switches = sum(1 for a, b in zip(codes, codes[1:]) if a != b)
+            switches = sum(1 for a, b in itertools.pairwise(codes) if a != b)
             assert switches == depth - 1, (depth, seed, codes)
 
 

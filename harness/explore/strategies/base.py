@@ -76,9 +76,25 @@ class Strategy:
     name = "strategy"
 
     def new_execution(self) -> bool:
+        """Prepare for the next execution; False when there is nothing left to run.
+
+        Called before every execution, the first included. A bounded search
+        (DFS) returns False once it has covered its space; the engine then
+        stops and reports the program verified up to the bound.
+        """
         return True
 
     def choose(self, choice: Choice) -> int:
+        """The decision code for ``choice``: ``run(i)`` or ``fire(i)``.
+
+        Called at every decision of the execution by the thread that is
+        deciding, while every other thread is parked. It must return one of
+        ``choice.options()`` (``run(i)`` for ``i`` in ``choice.runnable``, or
+        ``fire(i)`` for ``i`` in ``choice.timed`` when nobody can run); anything
+        else is a bug in the strategy, reported as such. ``choice`` is reused
+        for the next decision: copy what you keep. Returning ``choice.default``
+        is never a preemption.
+        """
         raise NotImplementedError
 
     def on_thread(self, index: int) -> None:
