@@ -29,7 +29,7 @@ from harness.explore.threads import install_thread_patches, record_of
 from harness.outcome import Failure, Result, Verdict
 from harness.sync.patching import Patcher, install_primitives, install_virtual_time
 
-__all__ = ["DEFAULT_BUDGET", "DEFAULT_STRATEGY", "explore", "replay"]
+__all__ = ["DEFAULT_BUDGET", "DEFAULT_STRATEGY", "MAX_BUDGET", "explore", "replay"]
 
 DEFAULT_BUDGET = 1000
 DEFAULT_STRATEGY = "mixed"

@@ -30,6 +30,10 @@ Each counts one step, records what happened when the execution is recorded, and
 goes through :meth:`Scheduler._decide`, the one place where the strategy is
 asked (a new strategy or detector hooks in there). The execution around the
 scheduler (setup, threads, judgement) is :mod:`harness.explore.execution`.
+
+The module is one class, a little over 400 lines: the entry points share the
+step count, the decision and the handoff, and are the hot path of every
+execution (BENCHMARKS.md profiles it), so they stay side by side.
 """
 
 from __future__ import annotations
