@@ -15,7 +15,9 @@ from harness.explore.records import Execution
 
 __all__ = ["shrink"]
 
-Deviation = tuple[int, int, int]
+#: A deviation as a replay token stores it: ``Deviation.plain()``,
+#: ``(thread, thread_step, decision)``.
+Planned = tuple[int, int, int]
 
 
 def _key(execution: Execution) -> tuple[int, int, int]:
@@ -23,12 +25,12 @@ def _key(execution: Execution) -> tuple[int, int, int]:
     return (execution.preemptions, len(execution.deviations), execution.steps)
 
 
-def _plain(execution: Execution) -> list[Deviation]:
+def _plain(execution: Execution) -> list[Planned]:
     return [d.plain() for d in execution.deviations]
 
 
 def shrink(
-    execute: Callable[[Sequence[Deviation]], Execution],
+    execute: Callable[[Sequence[Planned]], Execution],
     failing: Execution,
     budget: int = 400,
 ) -> tuple[Execution, int]:
@@ -39,7 +41,7 @@ def shrink(
     best = failing
     tries = 0
 
-    def attempt(candidate: Sequence[Deviation]) -> Execution | None:
+    def attempt(candidate: Sequence[Planned]) -> Execution | None:
         nonlocal tries
         tries += 1
         execution = execute(candidate)
@@ -87,7 +89,7 @@ def shrink(
     return best, tries
 
 
-def _previous_step(deviations: Sequence[Deviation], i: int) -> int:
+def _previous_step(deviations: Sequence[Planned], i: int) -> int:
     """The lowest step deviation ``i`` can move to without passing its predecessor."""
     thread = deviations[i][0]
     for j in range(i - 1, -1, -1):
