@@ -83,3 +83,24 @@ def test_a_passing_program_is_labelled_check_passed_by_both():
     for engine in ("stress", "explore"):
         result = _run(engine, setup, lambda state: [lambda: None, lambda: None])
         assert _seen(result) == (None, "check passed", Verdict.ACCEPTABLE), engine
+
+
+def test_stress_tears_down_before_its_leak_check_and_explore_after():
+    """The one documented difference (``teardown_first``): a server's teardown is what
+    frees its threads under stress, while the explorer judges leaks when the actors end."""
+    setup, actors = _leaking_program()
+    freed = []
+
+    def teardown(state):
+        freed.append(True)
+        state["never"].set()
+
+    check = lambda state: True  # noqa: E731
+    stressed = harness.stress(setup, actors, check, runs=1, noise=0, teardown=teardown)
+    assert not stressed.failed, str(stressed)
+    assert freed == [True], "one run, one teardown"
+    explored = harness.explore(
+        setup, actors, check, strategy="random", budget=1, seed=0, teardown=teardown
+    )
+    assert explored.kind == "leak", str(explored)
+    assert len(freed) > 1, "the explorer tears down after its leak check, too"
