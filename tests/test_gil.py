@@ -1,0 +1,148 @@
+"""harness._gil: the GIL's state around a run, and the module that re-enabled it.
+
+The re-enabling cases need a free-threaded build; they run in a subprocess, since
+a GIL once re-enabled stays on for the rest of the process.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import sysconfig
+import textwrap
+import warnings
+from pathlib import Path
+
+import pytest
+
+from harness._gil import GilState, GilWatch, free_threaded_build, gil_enabled
+
+FREE_THREADED = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+needs_free_threading = pytest.mark.skipif(
+    not FREE_THREADED, reason="needs a free-threaded build (sysconfig Py_GIL_DISABLED)"
+)
+
+# An extension module without a Py_mod_gil slot: importing it on 3.13t re-enables the GIL.
+_GIL_MODULE_C = """
+#include <Python.h>
+static struct PyModuleDef gilmod = {PyModuleDef_HEAD_INIT, "gilmod", NULL, -1, NULL};
+PyMODINIT_FUNC PyInit_gilmod(void) { return PyModule_Create(&gilmod); }
+"""
+
+
+def build_gil_module(directory: Path) -> Path:
+    """Compile `gilmod` for this interpreter with the C compiler found here (bounded)."""
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        pytest.skip("needs a C compiler to build an extension module without Py_mod_gil")
+    source = directory / "gilmod.c"
+    source.write_text(_GIL_MODULE_C)
+    target = directory / ("gilmod" + sysconfig.get_config_var("EXT_SUFFIX"))
+    include = sysconfig.get_paths()["include"]
+    subprocess.run(
+        [cc, "-shared", "-fPIC", f"-I{include}", str(source), "-o", str(target)],
+        check=True,
+        timeout=120,
+        capture_output=True,
+    )
+    return target
+
+
+def run_python(code: str, *args: str, cwd: Path | None = None) -> str:
+    done = subprocess.run(
+        [sys.executable, *args, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_build_kind_matches_sysconfig() -> None:
+    assert free_threaded_build() is FREE_THREADED
+    if not FREE_THREADED:
+        assert gil_enabled() is True
+
+
+def test_watch_on_a_gil_build_reports_no_free_threading() -> None:
+    if FREE_THREADED:
+        pytest.skip("checks the GIL build's report (sysconfig Py_GIL_DISABLED is set)")
+    with GilWatch() as watch:
+        pass
+    assert watch.state == GilState(False, None, None)
+    assert watch.state.as_json() == {
+        "free_threaded": False,
+        "gil_disabled_at_start": None,
+        "gil_disabled_at_end": None,
+        "gil_reenabled_by": None,
+    }
+    assert not watch.state.reenabled
+    assert "not a free-threaded build" in watch.state.describe()
+
+
+def test_describe_names_the_module() -> None:
+    state = GilState(True, True, False, "gilmod")
+    assert state.reenabled
+    assert "RE-ENABLED" in state.describe() and "'gilmod'" in state.describe()
+    assert not GilState(True, True, True).reenabled
+    assert not GilState(True, False, False).reenabled  # started with a GIL: nothing changed
+
+
+def test_watch_puts_the_warnings_hook_back() -> None:
+    before = warnings._showwarnmsg  # type: ignore[attr-defined]
+    GilWatch().start().stop()
+    assert warnings._showwarnmsg is before  # type: ignore[attr-defined]
+
+
+@needs_free_threading
+def test_watch_sees_the_gil_stay_disabled() -> None:
+    out = run_python(
+        """
+        from harness._gil import GilWatch
+        with GilWatch() as w:
+            import json
+        print(w.state.as_json())
+        """,
+        "-X",
+        "gil=0",
+    )
+    assert out == str(
+        {
+            "free_threaded": True,
+            "gil_disabled_at_start": True,
+            "gil_disabled_at_end": True,
+            "gil_reenabled_by": None,
+        }
+    )
+
+
+@needs_free_threading
+def test_watch_sees_gil_forced_on_from_the_command_line() -> None:
+    out = run_python(
+        "from harness._gil import GilWatch\nw = GilWatch().start()\nprint(w.stop().describe())",
+        "-X",
+        "gil=1",
+    )
+    assert out.startswith("GIL: enabled at start"), out
+
+
+@needs_free_threading
+@pytest.mark.parametrize("warning_filter", ["default", "ignore"])
+def test_watch_names_the_module_that_reenabled_the_gil(tmp_path: Path, warning_filter: str) -> None:
+    build_gil_module(tmp_path)
+    out = run_python(
+        f"""
+        import sys
+        sys.path.insert(0, {str(tmp_path)!r})
+        from harness._gil import GilWatch
+        with GilWatch() as w:
+            import gilmod
+        print(w.state.reenabled, w.state.reenabled_by)
+        """,
+        "-W",
+        warning_filter,
+    )
+    assert out == "True gilmod", out
