@@ -8,6 +8,7 @@ coverage's own tracer (settrace or sys.monitoring: both cores are tried).
 from __future__ import annotations
 
 import sys
+import sysconfig
 from pathlib import Path
 
 import coverage
@@ -15,7 +16,20 @@ import pytest
 
 pytest_plugins = ["pytester"]
 
-CORES = ["ctrace"] + (["sysmon"] if sys.version_info >= (3, 12) else [])
+# A free-threaded build has no C tracer for coverage (its CTracer needs the GIL):
+# there the settrace core is coverage's Python tracer.
+FREE_THREADED = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+CORES = [
+    pytest.param(
+        "ctrace",
+        marks=pytest.mark.skipif(
+            FREE_THREADED,
+            reason="coverage's C tracer does not exist on a free-threaded build (Py_GIL_DISABLED)",
+        ),
+    ),
+    *(["pytrace"] if FREE_THREADED else []),
+    *(["sysmon"] if sys.version_info >= (3, 12) else []),
+]
 
 
 def _lines_of(source: str, *needles: str) -> set[int]:
