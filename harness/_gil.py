@@ -24,12 +24,13 @@ it wraps ``warnings._showwarnmsg`` (which the C warnings machinery calls for eve
 shown warning, also under ``catch_warnings(record=True)`` and pytest's capture) to
 read NAME, and leaves the warning to go on as it would have. When that warning was
 filtered out (``-W ignore``, or already shown once), it falls back to the
-extension modules imported during the run, which is where the re-enabling import
-must be.
+extension modules from outside the standard library imported during the run,
+which is where the re-enabling import must be.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import sysconfig
@@ -167,9 +168,21 @@ class GilWatch:
         self._hook = self._saved_hook = None
 
     def _new_extension_module(self) -> str | None:
-        """The first extension module imported since ``start``, when the warning was hidden."""
+        """An extension module from outside the standard library imported since ``start``.
+
+        Used when the warning was hidden; the standard library's extensions all
+        declare free-threading support on a free-threaded build.
+        """
+        stdlib = tuple(
+            os.path.join(os.path.abspath(path), "")
+            for path in {sysconfig.get_path("stdlib"), sysconfig.get_path("platstdlib")}
+            if path
+        )
         for name in sorted(set(sys.modules) - self._modules_before):
             spec = getattr(sys.modules.get(name), "__spec__", None)
-            if isinstance(getattr(spec, "loader", None), ExtensionFileLoader):
+            if not isinstance(getattr(spec, "loader", None), ExtensionFileLoader):
+                continue
+            origin = os.path.abspath(getattr(spec, "origin", None) or "")
+            if not origin.startswith(stdlib):
                 return name
         return None

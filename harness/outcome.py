@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness._gil import GilState
+
 __all__ = [
     "FAILURE_KINDS",
     "Failure",
@@ -175,6 +177,14 @@ class Result:
     sections: dict[str, Any] = field(default_factory=dict)
     #: Runs that failed, by index (the first failing run is ``failing_runs[0]``).
     failing_runs: list[int] = field(default_factory=list)
+    #: The GIL around the call (``harness._gil.GilState``): on a free-threaded
+    #: build, whether it was disabled at the start and end, and which import
+    #: re-enabled it. ``None`` when the engine did not record it.
+    gil: GilState | None = None
+    #: Why nothing was explored, when the code under test reached no scheduling
+    #: point in any run or schedule (e.g. it lives in an untraced ``<string>``):
+    #: such a result is not a pass. ``None`` when points were reached.
+    unexplored: str | None = None
 
     # -- building -------------------------------------------------------
     def record(self, run: int, failures: list[Failure]) -> None:
@@ -202,6 +212,11 @@ class Result:
         return self.failures[0].failure.kind if self.failures else None
 
     @property
+    def explored(self) -> bool:
+        """False when the code under test reached no scheduling point: not a pass."""
+        return self.unexplored is None
+
+    @property
     def first_failing_run(self) -> int | None:
         return self.failing_runs[0] if self.failing_runs else None
 
@@ -221,6 +236,9 @@ class Result:
             "failures": [g.to_dict() for g in self.failures],
             "schedule": self.schedule,
             "sections": {k: _jsonable(v) for k, v in self.sections.items()},
+            "explored": self.explored,
+            "unexplored": self.unexplored,
+            "gil": None if self.gil is None else self.gil.as_json(),
         }
 
     def __str__(self) -> str:
@@ -258,9 +276,15 @@ def format_result(result: Result) -> str:
             f"{name}FAILED ({result.kind}) in {len(result.failing_runs)} of {result.runs} "
             f"{unit}; first at {unit[:-1]} {result.first_failing_run}"
         )
+    elif not result.explored:
+        head = f"{name}NOTHING EXPLORED in {result.runs} {unit} (not a pass)"
     else:
         head = f"{name}no failure in {result.runs} {unit}"
     lines = [f"{head} [{result.engine}, seed {result.seed}, {result.duration:.2f}s]"]
+    if result.unexplored:
+        lines.append(f"nothing explored: {result.unexplored}")
+    if result.gil is not None and result.gil.free_threaded:
+        lines.append(result.gil.describe())
     if len(result.histogram):
         lines.append("")
         lines.append("outcomes:")

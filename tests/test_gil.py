@@ -6,6 +6,7 @@ a GIL once re-enabled stays on for the rest of the process.
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -146,3 +147,71 @@ def test_watch_names_the_module_that_reenabled_the_gil(tmp_path: Path, warning_f
         warning_filter,
     )
     assert out == "True gilmod", out
+
+
+@needs_free_threading
+def test_results_report_an_import_that_reenabled_the_gil_mid_run(tmp_path: Path) -> None:
+    # The first run's actor imports the extension: the GIL comes back mid-call.
+    build_gil_module(tmp_path)
+    out = run_python(
+        f"""
+        import json, sys
+        sys.path.insert(0, {str(tmp_path)!r})
+        import harness
+        from harness.report.html import render_result_html
+
+        class Box:
+            value = 0
+
+        def bump(box):
+            import gilmod
+            box.value = box.value + 1
+
+        result = harness.stress(Box, lambda box: [lambda: bump(box)], runs=3)
+        print(json.dumps(result.to_dict()["gil"]))
+        print(str(result).splitlines()[1])
+        print("GIL: disabled at start, RE-ENABLED" in render_result_html(result))
+        """,
+        "-W",
+        "ignore",
+    )
+    gil, text, html = out.splitlines()
+    assert json.loads(gil) == {
+        "free_threaded": True,
+        "gil_disabled_at_start": True,
+        "gil_disabled_at_end": False,
+        "gil_reenabled_by": "gilmod",
+    }
+    assert text.startswith("GIL: disabled at start, RE-ENABLED") and "'gilmod'" in text, text
+    assert html == "True"
+
+
+@needs_free_threading
+def test_gil_forced_on_is_reported_by_the_cli() -> None:
+    done = subprocess.run(
+        [sys.executable, "-X", "gil=1", "-m", "harness", "stress", "thevar:lock", "--runs", "3"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "GIL: enabled at start" in done.stdout, done.stdout
+
+
+def test_cli_json_carries_the_gil_fields() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "harness", "stress", "thevar", "--runs", "5", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    results = json.loads(done.stdout)["results"]
+    assert results
+    for run in results:
+        gil = run["result"]["gil"]
+        assert gil["free_threaded"] is FREE_THREADED, gil
+        if FREE_THREADED:
+            assert gil["gil_disabled_at_start"] is True and gil["gil_disabled_at_end"] is True
+        else:
+            assert gil["gil_disabled_at_start"] is None
+        assert run["result"]["explored"] is True

@@ -28,7 +28,7 @@ from typing import Any, Protocol
 from harness._tracing.codefilter import CodeFilter
 from harness._tracing.points import CALL, Point, is_constant_binding, points_of
 
-__all__ = ["Backend", "Hook", "MonitoringBackend", "SettraceBackend", "make_backend"]
+__all__ = ["UNTRACED", "Backend", "Hook", "MonitoringBackend", "SettraceBackend", "make_backend"]
 
 #: Called in the thread that reaches the point, before the instruction runs. A
 #: hook that needs the frame of the code under test finds it at ``sys._getframe(2)``.
@@ -36,9 +36,17 @@ Hook = Callable[[Point], None]
 
 _HARNESS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
+#: Pseudo-files (``<string>`` ...) whose code ran in this process but is not
+#: traced: what a result names when its code under test reached no point. Kept
+#: for the whole process, since sys.monitoring never restarts refused code.
+UNTRACED: set[str] = set()
+
 
 class Backend(Protocol):
     name: str
+    #: Set once any hook has been called for a point: the code under test was
+    #: seen. An engine call that ends with it still False explored nothing.
+    reached: bool
 
     def start(self) -> None:
         """Install process-wide machinery (once per engine call)."""
@@ -66,8 +74,9 @@ def _resolve(table: dict[int, Point], point: Point, frame: FrameType) -> Point |
 class _ThreadTracer:
     """The settrace machinery of one thread."""
 
-    def __init__(self, code_filter: CodeFilter, hook: Hook, prev: Any) -> None:
-        self.filter = code_filter
+    def __init__(self, backend: SettraceBackend, hook: Hook, prev: Any) -> None:
+        self.backend = backend
+        self.filter = backend.filter
         self.hook = hook
         self.prev = prev
         self.tables: dict[CodeType, dict[int, Point]] = {}
@@ -87,6 +96,8 @@ class _ThreadTracer:
         table = self.tables.get(code)
         if table is None:
             table = self.tables[code] = points_of(code) if self.filter(code) else {}
+            if code.co_filename.startswith("<") and not self.filter(code):
+                UNTRACED.add(code.co_filename)
         if not table:
             return prev_local
         frame.f_trace_opcodes = True
@@ -96,6 +107,7 @@ class _ThreadTracer:
 
     def _local(self, table: dict[int, Point], prev_local: Any) -> Any:
         hook = self.hook
+        backend = self.backend
 
         def local(frame: FrameType, event: str, arg: Any) -> Any:
             nonlocal prev_local
@@ -106,6 +118,7 @@ class _ThreadTracer:
                         point = _resolve(table, point, frame)
                         if point is None:
                             return local
+                    backend.reached = True
                     hook(point)
             elif prev_local is not None:
                 prev_local = prev_local(frame, event, arg)
@@ -122,15 +135,16 @@ class SettraceBackend:
     def __init__(self, code_filter: CodeFilter | None = None) -> None:
         self.filter = code_filter or CodeFilter()
         self._local = threading.local()
+        self.reached = False
 
     def start(self) -> None:
-        pass
+        self.reached = False
 
     def stop(self) -> None:
         pass
 
     def attach(self, hook: Hook) -> None:
-        tracer = _ThreadTracer(self.filter, hook, sys.gettrace())
+        tracer = _ThreadTracer(self, hook, sys.gettrace())
         self._local.tracer = tracer
         sys.settrace(tracer.global_fn)
 
@@ -164,8 +178,10 @@ class MonitoringBackend:
         self._hooks: dict[int, Hook] = {}
         self._tables: dict[CodeType, dict[int, Point]] = {}
         self._tool: int | None = None
+        self.reached = False
 
     def start(self) -> None:
+        self.reached = False
         monitoring = sys.monitoring  # type: ignore[attr-defined]
         events = monitoring.events
         tool = _free_tool_id()
@@ -218,6 +234,8 @@ class MonitoringBackend:
         if code in self._tables:
             return None
         if not self.filter(code):
+            if code.co_filename.startswith("<"):
+                UNTRACED.add(code.co_filename)
             return monitoring.DISABLE
         table = points_of(code)
         self._tables[code] = table
@@ -239,6 +257,7 @@ class MonitoringBackend:
             point = _resolve(table, point, sys._getframe(1))
             if point is None:
                 return sys.monitoring.DISABLE  # type: ignore[attr-defined]
+        self.reached = True
         hook(point)
         return None
 
@@ -249,11 +268,15 @@ class MonitoringBackend:
         func = getattr(callee, "__func__", callee)
         if isinstance(func, FunctionType):
             callee_code = func.__code__
-            if callee_code.co_filename.startswith(_HARNESS_DIR) or self.filter(callee_code):
-                return None  # instrumented primitive, or traced Python code
+            if callee_code.co_filename.startswith(_HARNESS_DIR):
+                self.reached = True  # an instrumented primitive: its own decision point
+                return None
+            if self.filter(callee_code):
+                return None  # traced Python code: its instructions are the points
         table = self._tables.get(code)
         point = table.get(offset) if table is not None else None
         if point is not None:
+            self.reached = True
             hook(point)
         return None
 

@@ -15,8 +15,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from harness import _validate
+from harness._gil import GilWatch
 from harness._program import Program
 from harness._tracing import CodeFilter, make_backend
+from harness._tracing.sight import check_interpreter, unexplored_reason
 from harness.detect.excepthook import make_excepthook
 from harness.errors import UsageError
 from harness.explore import token as tokens
@@ -94,6 +96,7 @@ def explore(
     _validate.positive_seconds("timeout", timeout)
     _validate.callable_or_none("progress", progress)
     chosen = make_strategy(strategy, seed, bound=bound, depth=depth)
+    check_interpreter()  # never a silent pass on bytecode the tables do not know
     session = _Session(program, code_filter, max_steps, timeout, lockorder, leaks)
     result = Result(engine="explore", seed=seed, target=target)
     result.settings = {
@@ -107,6 +110,7 @@ def explore(
         **chosen.describe(),
     }
     started = _perf_counter()
+    gil = GilWatch().start()
     with session:
         # (index, execution) of the first real failure, and of the first with
         # only a lock-order report.
@@ -142,6 +146,8 @@ def explore(
         if session.runtime.abandoned:
             result.settings["abandoned_threads"] = session.runtime.abandoned
     result.duration = _perf_counter() - started
+    result.gil = gil.stop()
+    result.unexplored = unexplored_reason(session.backend) if result.runs else None
     return result
 
 

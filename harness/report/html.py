@@ -188,6 +188,11 @@ def _verdict(result: Result) -> tuple[str, str]:
             f"in {len(result.failing_runs)} of {result.runs} {unit}, first at "
             f"{unit[:-1]} {result.first_failing_run}",
         )
+    if not result.explored:
+        return (
+            '<span class="badge failed">NOTHING EXPLORED</span>',
+            f"in {result.runs} {unit} (not a pass): {_e(result.unexplored)}",
+        )
     return '<span class="badge ok">no failure</span>', f"in {result.runs} {unit}"
 
 
@@ -207,6 +212,8 @@ def render_result_html(result: Result, title: str | None = None, ident: str = "r
         f"{result.duration:.2f} s</p>",
         f'<p class="meta mono">{_settings(result)}</p>',
     ]
+    if result.gil is not None and result.gil.free_threaded:
+        out.append(f'<p class="meta">{_e(result.gil.describe())}</p>')
     if len(result.histogram):
         out.append("<h3>Outcomes</h3>")
         out.append(f'<div class="figure">{histogram_svg(result.histogram)}</div>')

@@ -88,11 +88,18 @@ def render_result(console: Console, result: Result, full: bool = False) -> None:
             f"  in {len(result.failing_runs)} of {result.runs} {unit}, "
             f"first at {unit[:-1]} {result.first_failing_run}"
         )
+    elif not result.explored:
+        head.append("NOTHING EXPLORED", style="bold red")
+        head.append(f"  in {result.runs} {unit} (not a pass)")
     else:
         head.append("no failure", style="bold green")
         head.append(f"  in {result.runs} {unit}")
     head.append(f"  [{result.engine}, seed {result.seed}, {result.duration:.2f}s]", style="dim")
     console.print(head)
+    if result.unexplored:
+        console.print(Text(f"nothing explored: {result.unexplored}", style="red"))
+    if result.gil is not None and result.gil.free_threaded:
+        console.print(Text(result.gil.describe(), style="red" if result.gil.reenabled else "dim"))
 
     if len(result.histogram):
         table = Table(title=None, show_edge=False, pad_edge=False, box=None, padding=(0, 2))

@@ -13,11 +13,13 @@ import threading
 import time
 from collections.abc import Callable
 
+from harness._gil import GilWatch
 from harness._lifecycle import run_body, run_execution
 from harness._program import Program
 from harness._rawsync import StartGate
 from harness._tracing import CodeFilter, make_backend
 from harness._tracing.noise import NoiseHook, thread_rng
+from harness._tracing.sight import check_interpreter, unexplored_reason
 from harness.detect.excepthook import make_excepthook
 from harness.detect.futures import UnreadFutures
 from harness.outcome import Failure, Result, Verdict
@@ -112,9 +114,11 @@ class StressEngine:
             "lockorder": self.lockorder,
             "leaks": self.leaks,
         }
+        check_interpreter()  # never a silent pass on bytecode the tables do not know
         started = _perf_counter()
         old_interval = sys.getswitchinterval()
         patcher = Patcher()
+        gil = GilWatch().start()
         try:
             install_primitives(patcher, self.backend.filter)  # type: ignore[attr-defined]
             patcher.set(threading.Thread, "start", threads.thread_start(self))
@@ -145,8 +149,11 @@ class StressEngine:
             finally:
                 patcher.restore()
             result.duration = _perf_counter() - started
+            result.gil = gil.stop()
         if self.abandoned:
             result.settings["abandoned_threads"] = self.abandoned
+        if result.runs and self.noise > 0:  # without noise nothing is traced
+            result.unexplored = unexplored_reason(self.backend)
         return result
 
     # -- one run ----------------------------------------------------------
