@@ -42,6 +42,11 @@ _HARNESS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.
 UNTRACED: set[str] = set()
 
 
+def _pseudo_file(filename: str) -> bool:
+    """Code from a string (``<string>``, ``<ipython-input-1>``), not a frozen module."""
+    return filename.startswith("<") and not filename.startswith("<frozen")
+
+
 class Backend(Protocol):
     name: str
     #: Set once any hook has been called for a point: the code under test was
@@ -96,7 +101,7 @@ class _ThreadTracer:
         table = self.tables.get(code)
         if table is None:
             table = self.tables[code] = points_of(code) if self.filter(code) else {}
-            if code.co_filename.startswith("<") and not self.filter(code):
+            if _pseudo_file(code.co_filename) and not self.filter(code):
                 UNTRACED.add(code.co_filename)
         if not table:
             return prev_local
@@ -234,7 +239,7 @@ class MonitoringBackend:
         if code in self._tables:
             return None
         if not self.filter(code):
-            if code.co_filename.startswith("<"):
+            if _pseudo_file(code.co_filename):
                 UNTRACED.add(code.co_filename)
             return monitoring.DISABLE
         table = points_of(code)

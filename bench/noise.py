@@ -1,0 +1,104 @@
+"""What noise injection adds, per build: detections per run at noise 0, the default and 0.05.
+
+Without a GIL (3.13t) threads really run in parallel and the switch interval
+means nothing, so the question is whether the stress engine's random yields still
+help there, and what default each build should get. For each target (the
+catalogue's buggy stress variants and the plain 4-thread counter of
+:mod:`bench.counter`), this counts the failing runs out of ``--runs`` at each
+noise level, with seed 0. One line of JSON per measurement, then a Markdown table.
+
+Usage: ``python -m bench.noise [--runs N] [--counter-runs N] [TARGET ...]``
+(the defaults are the figures quoted in README.md and BENCHMARKS.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from typing import Any
+
+import harness
+from bench.counter import Counter, actors_for
+from harness._gil import free_threaded_build
+from harness.runner import run_variant
+from harness.scenario import catalogue
+
+__all__ = ["NOISES", "measure"]
+
+#: 0 turns noise off; 0.001 is ``harness.stress``'s default; 0.05 the catalogue's usual.
+NOISES = (0.0, 0.001, 0.05)
+COUNTER = "counter (4 threads x 10,000 c.value = c.value + 1)"
+
+
+def _build() -> str:
+    version = ".".join(map(str, sys.version_info[:2]))
+    return version + ("t" if free_threaded_build() else "")
+
+
+def _counter_check(counter: Counter) -> None:
+    assert counter.value == 4 * 10_000, f"lost {4 * 10_000 - counter.value} updates"
+
+
+def measure(targets: list[str], runs: int, counter_runs: int) -> list[dict[str, Any]]:
+    rows = []
+    scenarios = catalogue()
+    for target in targets:
+        for noise in NOISES:
+            started = time.perf_counter()
+            if target == "counter":
+                result = harness.stress(
+                    Counter,
+                    actors_for(4, 10_000),
+                    _counter_check,
+                    runs=counter_runs,
+                    noise=noise,
+                    seed=0,
+                )
+                name, total = COUNTER, counter_runs
+            else:
+                scenario_name, variant_name = target.split(":")
+                scenario = scenarios[scenario_name]
+                run = run_variant(
+                    scenario,
+                    scenario.variants[variant_name],
+                    "stress",
+                    {"noise": noise, "runs": runs, "seed": 0},
+                )
+                result, name, total = run.result, target, runs
+            row = {
+                "build": _build(),
+                "target": name,
+                "noise": noise,
+                "detected": len(result.failing_runs),
+                "runs": result.runs or total,
+                "seconds": round(time.perf_counter() - started, 2),
+            }
+            print(json.dumps(row), flush=True)
+            rows.append(row)
+    return rows
+
+
+def buggy_stress_variants() -> list[str]:
+    return [
+        f"{scenario.name}:{variant.name}"
+        for scenario in catalogue().values()
+        for variant in scenario.variants.values()
+        if "stress" in variant.engines and variant.expect == "caught"
+    ]
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.noise")
+    parser.add_argument("--runs", type=int, default=100)
+    parser.add_argument("--counter-runs", type=int, default=20)
+    parser.add_argument("targets", nargs="*")
+    args = parser.parse_args(argv)
+    targets = args.targets or [*buggy_stress_variants(), "counter"]
+    measure(targets, args.runs, args.counter_runs)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
