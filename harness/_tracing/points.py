@@ -46,6 +46,13 @@ _CALLS = {
 
 _METHOD_FLAG_IN_LOAD_ATTR = sys.version_info >= (3, 12)
 
+#: From 3.14 on, the dis documentation lists BINARY_SUBSCR as gone: a subscript
+#: read is BINARY_OP with the oparg NB_SUBSCR, which ``dis`` renders as ``[]``.
+#: The oparg's index, where this ``dis`` knows it.
+_NB_SUBSCR = next(
+    (i for i, (name, _) in enumerate(getattr(dis, "_nb_ops", ())) if name == "NB_SUBSCR"), None
+)
+
 
 @dataclass(frozen=True, slots=True)
 class Point:
@@ -89,8 +96,10 @@ def _classify(ins: dis.Instruction) -> tuple[str, str, bool] | None:
         return READ, str(ins.argval), True
     if op in _READ_ITEM:
         return READ, "[]", False
-    if op == "BINARY_OP" and ins.argrepr == "[]":  # 3.14: subscript is a BINARY_OP
-        return READ, "[]", False
+    if op == "BINARY_OP" and (
+        ins.argrepr == "[]" or (_NB_SUBSCR is not None and ins.arg == _NB_SUBSCR)
+    ):
+        return READ, "[]", False  # 3.14: a subscript is a BINARY_OP
     if op in _WRITE_ATTR:
         return WRITE, f".{ins.argval}", False
     if op in _WRITE_NAME or op in _WRITE_CELL:

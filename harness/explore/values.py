@@ -33,6 +33,7 @@ _OWNER_LOADS = {
     "LOAD_FAST_CHECK": "local",
     "LOAD_FAST_BORROW": "local",
     "LOAD_FAST_LOAD_FAST": "local",
+    "LOAD_FAST_BORROW_LOAD_FAST_BORROW": "local",  # 3.14
     "LOAD_DEREF": "local",
     "LOAD_GLOBAL": "global",
     "LOAD_NAME": "global",
@@ -41,6 +42,9 @@ _OWNER_LOADS = {
 _owners: weakref.WeakKeyDictionary[CodeType, dict[int, dis.Instruction]] = (
     weakref.WeakKeyDictionary()
 )
+
+#: Two local loads in one instruction (3.13; borrowed references on 3.14).
+_FUSED_LOADS = ("LOAD_FAST_LOAD_FAST", "LOAD_FAST_BORROW_LOAD_FAST_BORROW")
 
 #: Stack shuffles of an augmented assignment (``obj.x += 1``) before its store.
 _SHUFFLES = ("SWAP", "ROT_TWO")
@@ -141,8 +145,8 @@ def probe_for(code: CodeType, point: Point) -> Probe | None:
         if owner is None or owner.opname not in _OWNER_LOADS:
             return None
         name = owner.argval
-        if isinstance(name, tuple) and owner.opname.startswith("LOAD_FAST_LOAD_FAST"):
-            name = name[-1]  # 3.13 fuses two loads; the second pushed is the owner
+        if isinstance(name, tuple) and owner.opname in _FUSED_LOADS:
+            name = name[-1]  # 3.13 fuses two loads (3.14: borrowed); the second is the owner
         if not isinstance(name, str):
             return None
         return Probe(_OWNER_LOADS[owner.opname], name, point.target.lstrip("."))
