@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bench import cost, detection, profile, report, results, throughput
+from harness._gil import free_threaded_build
 
 SECTIONS: dict[str, Callable[[bool, Callable[[str], None]], dict[str, Any]]] = {
     "cost": cost.run,
@@ -63,8 +64,12 @@ def main(argv: list[str]) -> int:
         print(f"[{time.perf_counter() - started:7.1f}s] {message}", flush=True)
 
     backend = "sys.monitoring" if sys.version_info >= (3, 12) else "settrace"
+    # A free-threaded build is a column of its own ("3.13.5t"), not the GIL build's.
+    free_threaded = free_threaded_build()
+    if free_threaded:
+        backend += ", free-threaded"
     run: dict[str, Any] = {
-        "python": sys.version.split()[0],
+        "python": sys.version.split()[0] + ("t" if free_threaded else ""),
         "backend": backend,
         "quick": args.quick,
         "command": " ".join(["python -m bench", *argv]),

@@ -24,6 +24,7 @@ Besides the tools, three rungs split our cost into its parts:
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import statistics
 import time
 from collections.abc import Callable
@@ -211,10 +212,14 @@ def run(quick: bool, log: Callable[[str], None]) -> dict[str, Any]:
     max_schedules = 50 if quick else 200
     wall = 120.0 if quick else 240.0
     out: list[dict[str, Any]] = []
+    # frontrun builds a Rust extension and has no free-threaded wheel: on 3.13t
+    # the column has our tools and rungs only.
+    peers = importlib.util.find_spec("frontrun") is not None
+    cost_tools = COST_TOOLS if peers else (*RUNGS, *OURS)
     for threads, iterations in sizes:
-        per_tool: dict[str, list[dict[str, Any]]] = {t: [] for t in COST_TOOLS}
+        per_tool: dict[str, list[dict[str, Any]]] = {t: [] for t in cost_tools}
         for round_index in range(rounds):
-            for tool in COST_TOOLS:
+            for tool in cost_tools:
                 spec = {
                     "job": "cost",
                     "tool": tool,
