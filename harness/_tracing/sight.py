@@ -16,6 +16,7 @@ say nothing about the program. Two checks keep that from reading as a pass:
 from __future__ import annotations
 
 import platform
+import threading
 from types import CodeType, SimpleNamespace
 
 from harness._tracing.backends import UNTRACED, Backend, make_backend
@@ -46,6 +47,7 @@ class _CanaryOnly(CodeFilter):
 
 
 _checked = False
+_checking = threading.Lock()  # tests run in threads (pytest-run-parallel) may race here
 
 
 def _interpreter() -> str:
@@ -57,15 +59,18 @@ def check_interpreter() -> None:
     global _checked
     if _checked:
         return
-    seen = canary_points()
-    if [label for label in seen if label in _EXPECTED] != _EXPECTED:
-        shown = ", ".join(seen) or "nothing"
-        raise UnsupportedInterpreter(
-            f"thread-harness does not support {_interpreter()}: its tracing saw {shown} "
-            f"instead of {' then '.join(_EXPECTED)} in `box.value = box.value + 1` "
-            "(bytecode unknown to harness/_tracing/points.py)"
-        )
-    _checked = True
+    with _checking:
+        if _checked:
+            return
+        seen = canary_points()
+        if [label for label in seen if label in _EXPECTED] != _EXPECTED:
+            shown = ", ".join(seen) or "nothing"
+            raise UnsupportedInterpreter(
+                f"thread-harness does not support {_interpreter()}: its tracing saw {shown} "
+                f"instead of {' then '.join(_EXPECTED)} in `box.value = box.value + 1` "
+                "(bytecode unknown to harness/_tracing/points.py)"
+            )
+        _checked = True
 
 
 def canary_points() -> list[str]:
