@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from bench import cost, detection, profile, report, results, throughput
+from bench import cost, detection, noise, profile, report, results, throughput
 from harness._gil import free_threaded_build
 
 SECTIONS: dict[str, Callable[[bool, Callable[[str], None]], dict[str, Any]]] = {
@@ -24,6 +24,7 @@ SECTIONS: dict[str, Callable[[bool, Callable[[str], None]], dict[str, Any]]] = {
     "detection": detection.run,
     "throughput": throughput.run,
     "scale": detection.run_scale,
+    "noise": noise.run,
 }
 
 

@@ -5,7 +5,8 @@ means nothing, so the question is whether the stress engine's random yields stil
 help there, and what default each build should get. For each target (the
 catalogue's buggy stress variants and the plain 4-thread counter of
 :mod:`bench.counter`), this counts the failing runs out of ``--runs`` at each
-noise level, with seed 0. One line of JSON per measurement, then a Markdown table.
+noise level, with seed 0: one line of JSON per measurement on the command line,
+or the ``noise`` section of ``python -m bench`` (the two targets that depend on it).
 
 Usage: ``python -m bench.noise [--runs N] [--counter-runs N] [TARGET ...]``
 (the defaults are the figures quoted in README.md and BENCHMARKS.md).
@@ -17,6 +18,7 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 import harness
@@ -25,7 +27,7 @@ from harness._gil import free_threaded_build
 from harness.runner import run_variant
 from harness.scenario import catalogue
 
-__all__ = ["NOISES", "measure"]
+__all__ = ["NOISES", "measure", "run"]
 
 #: 0 turns noise off; 0.001 is ``harness.stress``'s default; 0.05 the catalogue's usual.
 NOISES = (0.0, 0.001, 0.05)
@@ -41,7 +43,9 @@ def _counter_check(counter: Counter) -> None:
     assert counter.value == 4 * 10_000, f"lost {4 * 10_000 - counter.value} updates"
 
 
-def measure(targets: list[str], runs: int, counter_runs: int) -> list[dict[str, Any]]:
+def measure(
+    targets: list[str], runs: int, counter_runs: int, echo: bool = False
+) -> list[dict[str, Any]]:
     rows = []
     scenarios = catalogue()
     for target in targets:
@@ -75,9 +79,25 @@ def measure(targets: list[str], runs: int, counter_runs: int) -> list[dict[str, 
                 "runs": result.runs or total,
                 "seconds": round(time.perf_counter() - started, 2),
             }
-            print(json.dumps(row), flush=True)
+            if echo:
+                print(json.dumps(row), flush=True)
             rows.append(row)
     return rows
+
+
+#: The section's targets: the catalogue's only stress bug whose detection depends on
+#: noise (every other buggy variant is caught in 20 of 20 runs at every level on
+#: both builds: ``python -m bench.noise --runs 20``), and the plain counter.
+SECTION_TARGETS = ("thevar:buggy", "counter")
+
+
+def run(quick: bool, log: Callable[[str], None]) -> dict[str, Any]:
+    """The ``noise`` section of ``python -m bench``: detections per 100 runs."""
+    runs = 20 if quick else 100
+    rows = measure(list(SECTION_TARGETS), runs, runs)
+    for row in rows:
+        log(f"noise {row['target']} at {row['noise']}: {row['detected']}/{row['runs']}")
+    return {"build": _build(), "runs": runs, "seed": 0, "rows": rows}
 
 
 def buggy_stress_variants() -> list[str]:
@@ -96,7 +116,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("targets", nargs="*")
     args = parser.parse_args(argv)
     targets = args.targets or [*buggy_stress_variants(), "counter"]
-    measure(targets, args.runs, args.counter_runs)
+    measure(targets, args.runs, args.counter_runs, echo=True)
     return 0
 
 

@@ -761,6 +761,7 @@ def render(data: dict[str, Any]) -> str:
         "detection": "2. Detection",
         "throughput": "3. Stress throughput",
         "scale": "4. Scale of exploration",
+        "noise": "5. Noise injection with and without a GIL",
     }
     renderers = {
         "cost": _cost_section,
@@ -768,6 +769,7 @@ def render(data: dict[str, Any]) -> str:
         "detection": _detection_section,
         "throughput": _throughput_section,
         "scale": _scale_section,
+        "noise": _noise_section,
     }
     for key, title in titles.items():
         present = [(v, r) for v, r in runs.items() if key in r["sections"]]
@@ -787,6 +789,33 @@ def render(data: dict[str, Any]) -> str:
             lines += renderers[key](section)
             lines += [""]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _noise_section(section: dict[str, Any]) -> list[str]:
+    """Failing runs per noise level (``bench/noise.py``), one row per target."""
+    levels = sorted({row["noise"] for row in section["rows"]})
+    by_target: dict[str, dict[float, dict[str, Any]]] = {}
+    for row in section["rows"]:
+        by_target.setdefault(row["target"], {})[row["noise"]] = row
+    out = [
+        f"Stress runs that failed, out of {section['runs']} (seed {section['seed']}), at each "
+        f"noise level, on {section['build']}.",
+        "",
+    ]
+    rows = [
+        [
+            f"`{target}`",
+            *(
+                f"{cells[n]['detected']}/{cells[n]['runs']} ({cells[n]['seconds']:.1f} s)"
+                if n in cells
+                else "not run"
+                for n in levels
+            ),
+        ]
+        for target, cells in by_target.items()
+    ]
+    out += _table(["target", *(f"noise {n:g}" for n in levels)], rows)
+    return out
 
 
 def _mode(section: dict[str, Any]) -> str:
