@@ -147,7 +147,10 @@ def build_parser() -> argparse.ArgumentParser:
     stress.add_argument(
         "--noise",
         type=_probability,
-        help="probability of a yield at each scheduling point (default 0.001; 0 = off)",
+        help=(
+            "probability of a yield at each scheduling point "
+            "(default 0.001, 0.05 on free-threaded builds; 0 = off)"
+        ),
     )
     stress.add_argument("--seed", type=_seed, help="seed of every random choice (default 0)")
     stress.add_argument("--timeout", type=_seconds, help="deadline of each run in seconds")

@@ -11,6 +11,11 @@ The yield is ``time.sleep(1e-6)`` rather than ``sleep(0)``: on CPython 3.10 a
 zero sleep often retakes the GIL before a waiting thread wakes up (theVar, 20
 threads, noise 0.01: caught in 14 of 200 runs with ``sleep(0)``, 140 of 200 with
 a microsecond); on 3.11+ the two are alike (141 and 138 of 200).
+
+Without a GIL (3.13t) threads already race in parallel, and a low rate of yields
+adds nothing: theVar failed in 70 of 100 runs at noise 0, 69 at 0.001 and 100 at
+0.05, against 0, 21 and 100 of 100 on 3.11 (``python -m bench --sections noise``).
+Hence a default per build: :data:`DEFAULT_NOISE`.
 """
 
 from __future__ import annotations
@@ -19,9 +24,15 @@ import random
 import time
 
 from harness._abort import RunAborted
+from harness._gil import free_threaded_build
 from harness._tracing.points import Point
 
-__all__ = ["NoiseHook", "thread_rng"]
+__all__ = ["DEFAULT_NOISE", "NoiseHook", "thread_rng"]
+
+#: ``harness.stress``'s default noise: 0.001 with a GIL (the 4-thread counter is
+#: then caught in 100 of 100 runs, at a fifth of the cost of 0.05); 0.05 on a
+#: free-threaded build, where 0.001 adds nothing to what parallel threads find.
+DEFAULT_NOISE = 0.05 if free_threaded_build() else 0.001
 
 _sleep = time.sleep
 #: Long enough that the OS really deschedules the thread, short enough to be free.

@@ -34,6 +34,7 @@ from harness import _validate
 from harness._abort import RunAborted
 from harness._program import Program
 from harness._tracing import CodeFilter
+from harness._tracing.noise import DEFAULT_NOISE
 from harness.outcome import Result
 from harness.stress.engine import Progress, StressEngine
 
@@ -52,7 +53,7 @@ def stress(
     runs: int | None = None,
     seconds: float | None = None,
     threads: int | None = None,
-    noise: float = 0.001,
+    noise: float = DEFAULT_NOISE,
     seed: int = 0,
     timeout: float = 10.0,
     switch_interval: float = 1e-6,
@@ -72,7 +73,8 @@ def stress(
     given); ``check(state)`` judges the final state. ``runs`` (default 200) and
     ``seconds`` bound the call; with both, whichever is reached first ends it.
     ``noise`` is the probability of a yield at each scheduling point; 0 turns
-    noise injection off. ``timeout`` is each run's deadline in seconds.
+    noise injection off (default 0.001, 0.05 on a free-threaded build).
+    ``timeout`` is each run's deadline in seconds.
     ``observe(state)`` names a run's outcome for the histogram;
     ``teardown(state)`` releases what a run holds and is called after every run,
     also one that failed or hung. ``lockorder`` reports locks taken in
