@@ -8,9 +8,21 @@ import sys
 import traceback
 from types import FrameType
 
-__all__ = ["current_frames", "format_exception", "format_stack", "is_harness_file", "user_site"]
+__all__ = [
+    "CATALOGUE_DIR",
+    "HARNESS_DIR",
+    "current_frames",
+    "format_exception",
+    "format_stack",
+    "is_harness_file",
+    "user_site",
+]
 
-_HARNESS_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+#: The installed harness package's directory, with a trailing separator.
+HARNESS_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+#: Where the catalogue lives when installed (``harness.catalogue``): inside the
+#: harness package, but code under test like any user's, so never "the harness".
+CATALOGUE_DIR = os.path.join(HARNESS_DIR, "catalogue") + os.sep
 
 
 def current_frames() -> dict[int, FrameType]:
@@ -30,7 +42,9 @@ def current_frames() -> dict[int, FrameType]:
 
 
 def is_harness_file(filename: str) -> bool:
-    return os.path.abspath(filename).startswith(_HARNESS_DIR)
+    """Whether ``filename`` is the harness's own code (the installed catalogue is not)."""
+    path = os.path.abspath(filename)
+    return path.startswith(HARNESS_DIR) and not path.startswith(CATALOGUE_DIR)
 
 
 def _keep(summary: traceback.StackSummary) -> traceback.StackSummary:

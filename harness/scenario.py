@@ -21,7 +21,9 @@ Scenario modules live in the ``scenarios`` package; each defines a module-level
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import inspect
+import os
 import pkgutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -161,25 +163,48 @@ class Scenario:
 
 _catalogue: dict[str, Scenario] | None = None
 
+#: The catalogue's package when installed: the distribution claims no generic
+#: top-level name, so ``scenarios/`` of the repository installs as this.
+INSTALLED_CATALOGUE = "harness.catalogue"
+#: The same package in a checkout, where ``scenarios/`` sits beside ``harness/``.
+CHECKOUT_CATALOGUE = "scenarios"
 
-def catalogue(package: str = "scenarios") -> dict[str, Scenario]:
+
+def catalogue_package() -> str:
+    """The import name of the catalogue: the checkout's, else the installed one.
+
+    A checkout's ``scenarios`` is used only when it is the directory beside this
+    ``harness`` package (tests run from the repository import it by that name,
+    and one module must not be imported twice under two names); anything else
+    called ``scenarios`` on ``sys.path`` is some other project's.
+    """
+    beside = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "scenarios")
+    spec = importlib.util.find_spec(CHECKOUT_CATALOGUE) if os.path.isdir(beside) else None
+    origin = spec.origin if spec is not None else None
+    if origin is not None and os.path.dirname(os.path.abspath(origin)) == beside:
+        return CHECKOUT_CATALOGUE
+    return INSTALLED_CATALOGUE
+
+
+def catalogue(package: str | None = None) -> dict[str, Scenario]:
     """Every scenario of the catalogue package, by name, in name order."""
     global _catalogue
-    if _catalogue is not None and package == "scenarios":
+    default = package is None
+    if default and _catalogue is not None:
         return _catalogue
-    pkg = importlib.import_module(package)
+    pkg = importlib.import_module(catalogue_package() if package is None else package)
     found: dict[str, Scenario] = {}
     for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
         if info.name.startswith("_"):
             continue
-        module = importlib.import_module(f"{package}.{info.name}")
+        module = importlib.import_module(f"{pkg.__name__}.{info.name}")
         scenario = getattr(module, "SCENARIO", None)
         if not isinstance(scenario, Scenario):
             continue
         if scenario.name in found:
             raise ValueError(f"two scenario modules define {scenario.name!r}")
         found[scenario.name] = scenario
-    if package == "scenarios":
+    if default:
         _catalogue = found
     return found
 

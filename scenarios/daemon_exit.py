@@ -35,7 +35,8 @@ import textwrap
 from collections.abc import Callable
 
 from harness import CAUGHT, HOLDS, Scenario, Variant
-from scenarios._lifecycle_util import Finished, Tracked, run_python
+
+from ._lifecycle_util import Finished, Tracked, run_python
 
 #: The bugs need no luck (twenty items at 2 ms each cannot be done in the
 #: microseconds before the interpreter exits; setDaemon raises every time), so

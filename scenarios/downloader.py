@@ -23,7 +23,8 @@ import threading
 from collections.abc import Callable
 
 from harness import CAUGHT, HOLDS, Scenario, Variant
-from scenarios._net import IO_TIMEOUT, JOIN_TIMEOUT, LOCALHOST, PageServer, Running, Tracker
+
+from ._net import IO_TIMEOUT, JOIN_TIMEOUT, LOCALHOST, PageServer, Running, Tracker
 
 #: The bug is not a race: compile fails in every run, so one run catches it with
 #: certainty; the fix must hold over the same 20 runs (400 pages). Noise is off:

@@ -9,7 +9,7 @@ of their echoes, and sockets are never closed by the program, only torn down by
 the operating system when the process dies. ``daemon=True`` means "may be killed
 at any instruction", which is never right for a thread that holds a conversation.
 
-Each server runs in its own Python process (``python -m scenarios.echo_pool``),
+Each server runs in its own Python process (``python -m <catalogue>.echo_pool``),
 because interpreter exit is the event under test. Every client gets its first
 echo, then the operator sends the server SIGINT, the client goes on talking, and
 the check counts the echoes that came back.
@@ -42,7 +42,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from harness import CAUGHT, HOLDS, Scenario, Variant
-from scenarios._net import (
+
+from ._net import (
     IO_TIMEOUT,
     JOIN_TIMEOUT,
     POLL,
@@ -219,7 +220,7 @@ def _ctrl_c_as_in_a_terminal() -> None:
 
 
 def child_main(argv: list[str]) -> None:
-    """``python -m scenarios.echo_pool MODE FD WORKERS``: serve on the inherited socket."""
+    """``python -m <catalogue>.echo_pool MODE FD WORKERS``: serve on the inherited socket."""
     mode, fd, nworkers = argv
     _ctrl_c_as_in_a_terminal()  # first: the threads started below inherit the signal mask
     _exit_with_parent()
@@ -233,9 +234,23 @@ def child_main(argv: list[str]) -> None:
 # -- the parent: clients, operator, check ---------------------------------------------
 
 
+def _catalogue_root() -> str:
+    """The directory the catalogue package is imported from.
+
+    One level above this file in a checkout (``scenarios``), two when installed
+    (``harness.catalogue``). The server child starts there, so ``python -m`` finds
+    this very package first (a checkout's ``harness/`` in the parent's working
+    directory would otherwise shadow the installed one).
+    """
+    root = os.path.dirname(os.path.abspath(__file__))
+    for _ in (__package__ or "scenarios").split("."):
+        root = os.path.dirname(root)
+    return root
+
+
 def _child_env() -> dict[str, str]:
     env = dict(os.environ)
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    root = _catalogue_root()
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
     return env
 
@@ -252,12 +267,13 @@ class Run:
             fd = server_sock.fileno()
             workers = max(WORKERS, self.clients)
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "scenarios.echo_pool", mode, str(fd), str(workers)],
+                [sys.executable, "-m", f"{__package__}.echo_pool", mode, str(fd), str(workers)],
                 pass_fds=(fd,),
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 env=_child_env(),
+                cwd=_catalogue_root(),
             )
         finally:
             server_sock.close()  # the child has its own copy

@@ -33,7 +33,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from harness import CAUGHT, HOLDS, Scenario, Variant
-from scenarios._lifecycle_util import LONG, Tracked, latency_bucket, still_running
+
+from ._lifecycle_util import LONG, Tracked, latency_bucket, still_running
 
 #: The ping sweeps. The bug needs no luck: a ping takes milliseconds and the
 #: report is read microseconds after the threads start, so every run shows it.

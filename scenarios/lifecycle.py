@@ -30,7 +30,8 @@ from collections.abc import Callable
 from threading import current_thread
 
 from harness import CAUGHT, HOLDS, Scenario, Variant
-from scenarios._lifecycle_util import LONG, Tracked, join_all
+
+from ._lifecycle_util import LONG, Tracked, join_all
 
 #: The bugs need no luck (every run shows them), so a few runs suffice; the fixes
 #: get the same budget.

@@ -30,7 +30,8 @@ from collections.abc import Callable
 from typing import Any
 
 from harness import CAUGHT, HOLDS, Scenario, Variant
-from scenarios._lifecycle_util import LONG, Tracked, say
+
+from ._lifecycle_util import LONG, Tracked, say
 
 #: ``buggy`` fails in every run. ``buggy_exit`` is missed only if a thread says
 #: both of its lines before the main program, which is not waiting for anything,

@@ -33,7 +33,8 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 
 from harness import CAUGHT, HOLDS, Scenario, Variant
-from scenarios._lifecycle_util import LONG, Tracked, join_all, say, still_running
+
+from ._lifecycle_util import LONG, Tracked, join_all, say, still_running
 
 #: Every run is a fresh draw of the race; ``racy`` is wrong whenever the dying
 #: patient is still speaking at the check (nearly always), so 20 runs miss it

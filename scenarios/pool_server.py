@@ -46,7 +46,8 @@ from typing import cast
 
 import harness
 from harness import CAUGHT, HOLDS, Scenario, Variant
-from scenarios._net import (
+
+from ._net import (
     IO_TIMEOUT,
     JOIN_TIMEOUT,
     POLL,
@@ -394,7 +395,7 @@ def compare_with_thread_server(runs: int = 30, pause: float | None = None) -> li
     ``pause`` seconds apart (the Load default when None), through the stress
     engine without noise.
     """
-    from scenarios import thread_server
+    from . import thread_server
 
     lines = []
     for module, name, label in (

@@ -27,7 +27,8 @@ import time
 from collections.abc import Callable
 
 from harness import CAUGHT, HOLDS, Scenario, Variant
-from scenarios._lifecycle_util import LONG, Tracked, latency_bucket, say
+
+from ._lifecycle_util import LONG, Tracked, latency_bucket, say
 
 #: ``buggy`` fails in every run (no luck needed) and costs ``PERIOD`` per run;
 #: ``buggy_join`` needs the caller to reach join() before the batch has done four

@@ -39,7 +39,8 @@ import time
 from collections.abc import Callable
 
 from harness import CAUGHT, HOLDS, Scenario, Variant
-from scenarios._net import (
+
+from ._net import (
     IO_TIMEOUT,
     JOIN_TIMEOUT,
     POLL,

@@ -153,7 +153,9 @@ def test_whole_catalogue_is_judged(capsys, monkeypatch):
 
 def test_console_script_and_module_entry_points():
     env = dict(os.environ, COLUMNS="120")
-    for argv in (["harness"], [sys.executable, "-m", "harness"]):
+    # The console script installed beside this interpreter (its venv need not be on PATH).
+    script = os.path.join(os.path.dirname(sys.executable), "harness")
+    for argv in ([script], [sys.executable, "-m", "harness"]):
         proc = subprocess.run(
             [*argv, "stress", "nosuchscenario"], capture_output=True, text=True, env=env, timeout=60
         )

@@ -18,13 +18,13 @@ must be called *before* the function to be traced is entered.
 from __future__ import annotations
 
 import dataclasses
-import os
 import sys
 import threading
 from collections.abc import Callable
 from types import CodeType, FrameType, FunctionType
 from typing import Any, Protocol
 
+from harness._frames import CATALOGUE_DIR, HARNESS_DIR
 from harness._tracing.codefilter import CodeFilter
 from harness._tracing.points import CALL, Point, is_constant_binding, points_of
 
@@ -34,7 +34,6 @@ __all__ = ["UNTRACED", "Backend", "Hook", "MonitoringBackend", "SettraceBackend"
 #: hook that needs the frame of the code under test finds it at ``sys._getframe(2)``.
 Hook = Callable[[Point], None]
 
-_HARNESS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 #: Pseudo-files (``<string>`` ...) whose code ran in this process but is not
 #: traced: what a result names when its code under test reached no point. Kept
@@ -273,7 +272,8 @@ class MonitoringBackend:
         func = getattr(callee, "__func__", callee)
         if isinstance(func, FunctionType):
             callee_code = func.__code__
-            if callee_code.co_filename.startswith(_HARNESS_DIR):
+            filename = callee_code.co_filename
+            if filename.startswith(HARNESS_DIR) and not filename.startswith(CATALOGUE_DIR):
                 self.reached = True  # an instrumented primitive: its own decision point
                 return None
             if self.filter(callee_code):

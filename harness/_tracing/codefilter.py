@@ -16,9 +16,10 @@ import sysconfig
 from collections.abc import Iterable
 from types import CodeType
 
+from harness._frames import is_harness_file
+
 __all__ = ["CodeFilter"]
 
-_HARNESS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 #: Third-party packages that drive a test run rather than being tested by it.
 _TOOLING = (
@@ -107,7 +108,7 @@ class CodeFilter:
             return True
         if any(path.startswith(p) for p in self._exclude):
             return False
-        if path.startswith(os.path.normcase(_HARNESS_DIR) + os.sep):
+        if is_harness_file(path):
             return False
         parts = path.split(os.sep)
         if "site-packages" in parts or "dist-packages" in parts:

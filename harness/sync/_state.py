@@ -20,6 +20,7 @@ from types import CodeType, FrameType
 from typing import Any, Protocol
 
 from harness._abort import RunAborted
+from harness._frames import is_harness_file
 
 __all__ = [
     "WAIT_SLICE",
@@ -132,7 +133,6 @@ def real_wait(acquire: Callable[[bool, float], bool], timeout: float | None, obj
 
 # -- source sites ---------------------------------------------------------------
 
-_HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 _STDLIB_SYNC = tuple(
     os.path.join(os.path.dirname(os.__file__), name)
     for name in ("threading.py", "queue.py", os.path.join("concurrent", "futures"))
@@ -140,7 +140,7 @@ _STDLIB_SYNC = tuple(
 
 
 def _is_plumbing(filename: str) -> bool:
-    return filename.startswith(_HERE) or filename.startswith(_STDLIB_SYNC)
+    return is_harness_file(filename) or filename.startswith(_STDLIB_SYNC)
 
 
 #: code object -> whether it is harness or standard-library plumbing (a cache:
