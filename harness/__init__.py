@@ -1,6 +1,8 @@
 """thread-harness: find, explain and gate threading bugs in Python.
 
-The public surface is re-exported here; everything else is private.
+The public surface is re-exported here; everything else is private. The words
+used throughout (execution, run, schedule, actor, thread, ...) are defined in
+docs/GLOSSARY.md.
 
 >>> import harness
 >>> result = harness.stress(setup, actors, check, runs=200)   # doctest: +SKIP

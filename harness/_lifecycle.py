@@ -29,6 +29,7 @@ The engine unwinds whatever still runs in every case, even when a step raises.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -40,7 +41,7 @@ from harness.detect.futures import UnreadFutures
 from harness.detect.lockorder import LockOrderGraph
 from harness.errors import UsageError
 from harness.outcome import Failure
-from harness.sync import _state
+from harness.sync import context
 from harness.sync.naming import Namer
 
 __all__ = ["Host", "leak_failure", "run_body", "run_execution"]
@@ -122,13 +123,8 @@ def run_execution(
                 host.add(failure)
             return f"actors raised {type(exc).__name__}"
         graph = LockOrderGraph() if lockorder else None
-        if graph is not None:
-            _state.monitors.append(graph)
-        try:
+        with context.watching(graph) if graph is not None else contextlib.nullcontext():
             completed = host.run_threads(callables, namer)
-        finally:
-            if graph is not None:
-                _state.monitors.remove(graph)
         found: list[Failure] = []
         if completed:
             if leaks and not teardown_first:

@@ -28,6 +28,12 @@ __all__ = [
     "replay_command",
 ]
 
+
+def display_unit(engine: str) -> str:
+    """What one execution is called in reports: a schedule explored, a run stressed."""
+    return "schedules" if engine == "explore" else "runs"
+
+
 #: The documented failure kinds, in the order a report lists them.
 FAILURE_KINDS = (
     "assert",  # the check rejected the final state
@@ -269,7 +275,7 @@ def replay_command(result: Result) -> str:
 
 def format_result(result: Result) -> str:
     """A plain-text report: verdict line, histogram, then each distinct failure."""
-    unit = "schedules" if result.engine == "explore" else "runs"
+    unit = display_unit(result.engine)
     name = f"{result.target}: " if result.target else ""
     if result.failed:
         head = (

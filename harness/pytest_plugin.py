@@ -279,7 +279,7 @@ def _thread_tracing_chained() -> Iterator[None]:
     if hook is None:
         yield
         return
-    from harness.sync._state import managed
+    from harness.sync.context import managed
 
     def install_both(frame: Any, event: Any, arg: Any) -> Any:
         local = hook(frame, event, arg)
@@ -829,7 +829,7 @@ class _LockWatch:
         self._first_test: dict[tuple[int, int], str] = {}
         self._started = False
 
-    # the monitor protocol of harness.sync._state
+    # the monitor protocol of harness.sync.context
     def acquired(self, lock: object, site: Any, can_block: bool) -> None:
         if not self._paused:
             self.graph.acquired(lock, site, can_block)
@@ -838,11 +838,11 @@ class _LockWatch:
         self.graph.released(lock)
 
     def start(self) -> None:
-        from harness.sync import _state
+        from harness.sync import context
         from harness.sync.patching import install_primitives
 
         install_primitives(self.patcher, self.filter)
-        _state.monitors.append(self)
+        context.monitors.append(self)
         self._started = True
 
     def rescan(self) -> None:
@@ -860,11 +860,11 @@ class _LockWatch:
     def stop(self) -> None:
         if not self._started:
             return
-        from harness.sync import _state
+        from harness.sync import context
 
         self._started = False
-        if self in _state.monitors:
-            _state.monitors.remove(self)
+        if self in context.monitors:
+            context.monitors.remove(self)
         self.patcher.restore()
 
     def export(self) -> list[dict[str, Any]]:

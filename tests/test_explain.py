@@ -6,6 +6,7 @@ import pytest
 
 from harness.errors import UsageError
 from harness.explain import BUG_CLASSES, Evidence, explain, nearest_fix, tell
+from harness.explore.interleaving import Interleaving
 from harness.runner import run_variant
 from harness.scenario import CAUGHT, catalogue, resolve
 
@@ -31,7 +32,7 @@ def thevar():
 def test_thevar_lesson_tells_the_lost_update(thevar):
     assert thevar.name == "thevar:buggy" and thevar.bug_class == "lost update"
     assert thevar.observed and thevar.caught.engine == "explore"
-    assert thevar.interleaving is not None
+    assert isinstance(thevar.caught.result.sections.get("interleaving"), Interleaving)
     story = "\n".join(thevar.story)
     assert "reads theVar = 1" in story, story
     assert "writes theVar = 2" in story, story
@@ -78,7 +79,7 @@ def test_a_fix_is_explained_with_its_buggy_twin():
 @pytest.mark.timeout(120)
 def test_stress_only_scenario_tells_what_was_observed():
     (lesson,) = explain("downloader:buggy")
-    assert lesson.caught.engine == "stress" and lesson.interleaving is None
+    assert lesson.caught.engine == "stress" and "interleaving" not in lesson.caught.result.sections
     assert lesson.observed
     assert lesson.story and all(s for s in lesson.story)
     assert [e.engine for e in lesson.evidence] == ["stress"]

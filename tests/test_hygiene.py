@@ -18,7 +18,7 @@ from concurrent.futures import Future
 import pytest
 
 import harness
-from harness.sync import _state
+from harness.sync import context
 
 
 def snapshot():
@@ -45,9 +45,9 @@ def snapshot():
         "switch": sys.getswitchinterval(),
         "trace": sys.gettrace(),
         "monitoring": monitoring_tools(),
-        "monitors": list(_state.monitors),
-        "managed": dict(_state._managed),
-        "aborted": set(_state.aborted),
+        "monitors": list(context.monitors),
+        "managed": dict(context._managed),
+        "aborted": set(context.aborted),
         "threads": {t for t in threading.enumerate()},
         "fds": open_fds(),
     }

@@ -22,7 +22,7 @@ from harness.explore.scheduler import Scheduler
 from harness.explore.strategies import Strategy
 from harness.explore.threads import start_actor
 from harness.outcome import Failure
-from harness.sync import _state
+from harness.sync import context
 from harness.sync.naming import Namer
 
 __all__ = ["Runtime"]
@@ -49,7 +49,7 @@ class Runtime(Scheduler):
             self.recording = True
         self._main_ident = _get_ident()
         # setup, check and teardown run on the main thread, on the virtual clock.
-        _state.clock_users[self._main_ident] = self
+        context.clock_users[self._main_ident] = self
         try:
             execution.outcome = run_execution(
                 self.program,
@@ -83,7 +83,7 @@ class Runtime(Scheduler):
         # Threads left parked (deadlock, leak) cannot react to a teardown:
         # unwind them first, and let teardown run in real time.
         self._abort_remaining()
-        _state.clock_users.pop(self._main_ident, None)
+        context.clock_users.pop(self._main_ident, None)
 
     # -- the threads ------------------------------------------------------------
     def _run_actors(self, callables: list[Callable[[], object]]) -> None:
@@ -116,8 +116,8 @@ class Runtime(Scheduler):
         alive = [t for t in self.threads if t.status is not ThreadStatus.FINISHED]
         for t in alive:
             if t.ident is not None:
-                _state._managed.pop(t.ident, None)
-                _state.aborted.add(t.ident)
+                context.unregister_managed(t.ident)
+                context.aborted.add(t.ident)
             t.baton.release()
         deadline = _perf_counter() + ABORT_GRACE
         for t in self.threads:
@@ -127,4 +127,4 @@ class Runtime(Scheduler):
             if t.thread is not None and t.thread.is_alive():
                 self.abandoned += 1
             if t.ident is not None:
-                _state.aborted.discard(t.ident)
+                context.aborted.discard(t.ident)

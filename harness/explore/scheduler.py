@@ -53,8 +53,8 @@ from harness.explore.records import Deviation, Execution, ThreadRecord, ThreadSt
 from harness.explore.strategies import Choice, Strategy, fire, run
 from harness.explore.values import probe_for
 from harness.outcome import Failure
-from harness.sync import _state
-from harness.sync._state import site_of_caller
+from harness.sync import context
+from harness.sync.context import site_of_caller
 from harness.sync.naming import Namer
 from harness.trace import Step
 
@@ -282,7 +282,7 @@ class Scheduler:
         record.status = ThreadStatus.FINISHED
         self.epoch += 1
         if record.ident is not None:
-            _state._managed.pop(record.ident, None)
+            context.unregister_managed(record.ident)
         if self.over:
             return
         if self.recording:

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from harness._lifecycle import run_body
 from harness.explore.records import ThreadRecord, ThreadStatus
-from harness.sync import _state
-from harness.sync._state import managed
+from harness.sync import context
+from harness.sync.context import managed
 from harness.sync.patching import Patcher
 
 if TYPE_CHECKING:
@@ -60,12 +60,12 @@ def thread_main(
     """
     scheduler = record.runtime
     record.ident = _get_ident()
-    _state._managed[record.ident] = record
+    context.register_managed(record.ident, record)
     if arrive is not None:
         arrive()
     record.baton.acquire()
     if scheduler.aborting:
-        _state._managed.pop(record.ident, None)
+        context.unregister_managed(record.ident)
         return
     if attach:
         scheduler.backend.attach(record.hook)

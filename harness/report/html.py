@@ -23,7 +23,7 @@ from typing import Any
 
 from harness._version import __version__
 from harness.explore.interleaving import Interleaving
-from harness.outcome import FailureGroup, Result, replay_command
+from harness.outcome import FailureGroup, Result, display_unit, replay_command
 from harness.report.svg import graph_svg, histogram_svg, swimlane_svg
 
 __all__ = [
@@ -181,7 +181,7 @@ def _failures(result: Result) -> str:
 
 
 def _verdict(result: Result) -> tuple[str, str]:
-    unit = "schedules" if result.engine == "explore" else "runs"
+    unit = display_unit(result.engine)
     if result.failed:
         return (
             f'<span class="badge failed">FAILED ({_e(result.kind)})</span>',

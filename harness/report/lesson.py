@@ -21,8 +21,9 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
-from harness.explain import Lesson
-from harness.outcome import replay_command
+from harness.explore.interleaving import Interleaving
+from harness.lesson import Lesson
+from harness.outcome import display_unit, replay_command
 from harness.report.lanes import lanes_renderable
 
 __all__ = ["render_lessons"]
@@ -80,7 +81,7 @@ def _code(console: Console, lesson: Lesson) -> None:
 
 def _happened(console: Console, lesson: Lesson, full: bool) -> None:
     result = lesson.caught.result
-    unit = "schedules" if result.engine == "explore" else "runs"
+    unit = display_unit(result.engine)
     if result.engine == "explore":
         settings = result.settings
         intro = (
@@ -118,7 +119,8 @@ def _happened(console: Console, lesson: Lesson, full: bool) -> None:
             f"observed in {result.runs} {unit}:"
         )
     _para(console, intro)
-    interleaving = lesson.interleaving
+    section = lesson.caught.result.sections.get("interleaving")
+    interleaving = section if isinstance(section, Interleaving) else None
     if interleaving is not None:
         console.print()
         console.print(

@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from harness.explore.interleaving import Interleaving
-from harness.outcome import Result, Verdict, replay_command
+from harness.outcome import Result, Verdict, display_unit, replay_command
 from harness.report.lanes import lanes_renderable
 
 __all__ = ["make_console", "render_catalogue", "render_list", "render_result"]
@@ -79,7 +79,7 @@ def _bar(share: float, width: int = 20) -> str:
 
 def render_result(console: Console, result: Result, full: bool = False) -> None:
     """One engine call: verdict line, outcome histogram, distinct failures."""
-    unit = "schedules" if result.engine == "explore" else "runs"
+    unit = display_unit(result.engine)
     name = f"{result.target}  " if result.target else ""
     head = Text(name, style="bold")
     if result.failed:

@@ -24,7 +24,7 @@ from harness.detect.excepthook import make_excepthook
 from harness.detect.futures import UnreadFutures
 from harness.outcome import Failure, Result, Verdict
 from harness.stress import threads, watchdog
-from harness.sync import _state
+from harness.sync import context
 from harness.sync.naming import Namer
 from harness.sync.patching import Patcher, install_primitives
 
@@ -64,7 +64,7 @@ class Run:
             hook.aborted = True
         for thread in self.threads():
             if thread.ident is not None:
-                _state.aborted.add(thread.ident)
+                context.aborted.add(thread.ident)
 
 
 class StressEngine:

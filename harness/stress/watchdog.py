@@ -1,7 +1,7 @@
 """What a stress run left behind: deadlocks, hangs, leaks, and the unwinding.
 
 Stress threads are real, so the watchdog can only look at them from outside:
-what each waits for in an instrumented wait (``_state.waiting_for``), and
+what each waits for in an instrumented wait (``context.waiting_for``), and
 its stack.
 """
 
@@ -16,7 +16,7 @@ from harness._frames import current_frames, format_stack
 from harness._lifecycle import leak_failure
 from harness.detect.waitfor import Waiter, describe_waits, find_cycle
 from harness.outcome import Failure
-from harness.sync import _state
+from harness.sync import context
 from harness.sync.naming import Namer
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ def _waiters(threads: Sequence[threading.Thread]) -> list[Waiter]:
     """What each of ``threads`` waits for in an instrumented wait, now."""
     waiters = []
     for thread in threads:
-        entry = _state.waiting_for.get(thread.ident) if thread.ident is not None else None
+        entry = context.waiting_for.get(thread.ident) if thread.ident is not None else None
         if entry is not None:
             waiters.append(Waiter(thread.name, thread.ident, entry[0], entry[1]))
     return waiters
@@ -114,5 +114,5 @@ def unwind(run: Run) -> int:
         stuck = sum(1 for t in alive if t.is_alive())
     for thread in run.threads():
         if thread.ident is not None:
-            _state.aborted.discard(thread.ident)
+            context.aborted.discard(thread.ident)
     return stuck

@@ -26,8 +26,8 @@ from types import ModuleType
 from typing import Any
 
 from harness._tracing.codefilter import CodeFilter
-from harness.sync import _state, primitives, queues
-from harness.sync._state import managed
+from harness.sync import context, primitives, queues
+from harness.sync.context import managed
 
 __all__ = ["Patcher", "install_primitives", "install_virtual_time", "patched"]
 
@@ -147,10 +147,10 @@ _real_perf_counter = time.perf_counter
 def _clock_runtime() -> Any:
     """The exploration runtime whose virtual clock the calling thread reads, if any."""
     ident = _get_ident()
-    record = _state._managed.get(ident)
+    record = context.managed_record(ident)
     if record is not None:
         return record.runtime
-    return _state.clock_users.get(ident)
+    return context.clock_users.get(ident)
 
 
 def _virtual(real: Callable[[], float], offset: Callable[[Any], float]) -> Callable[[], float]:
@@ -180,7 +180,7 @@ def sleep(seconds: float) -> None:
     if record is not None:
         record.runtime.sleep(record, seconds)
         return
-    runtime = _state.clock_users.get(_get_ident())
+    runtime = context.clock_users.get(_get_ident())
     if runtime is not None:
         runtime.clock += seconds  # setup or check sleeping: time passes, instantly
     else:

@@ -6,7 +6,7 @@ so code patched to use them behaves the same. Lock and RLock wrap a real
 Semaphore, Event and Barrier are built on Condition and Lock, as in CPython. For
 a thread run by the exploration engine every operation is a scheduling point
 and every wait is a scheduler block on the virtual clock; for any other thread
-they block for real (see :mod:`harness.sync._state`).
+they block for real (see :mod:`harness.sync.context`).
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from harness.sync import _state
-from harness.sync._state import clock, creation_site, managed, real_wait, site_of_caller
+from harness.sync import context
+from harness.sync.context import clock, creation_site, managed, real_wait, site_of_caller
 
 __all__ = [
     "Barrier",
@@ -89,8 +89,8 @@ class Lock(_Tracked):
     def _took(self, can_block: bool) -> None:
         self._owner = _get_ident()
         self._site = site_of_caller(2)
-        if _state.monitors:
-            _state.notify_acquired(self, self._site, can_block)
+        if context.monitors:
+            context.notify_acquired(self, self._site, can_block)
 
     def _acquire_managed(self, record: Any, blocking: bool, limit: float | None) -> bool:
         runtime = record.runtime
@@ -112,8 +112,8 @@ class Lock(_Tracked):
         record = managed()
         if record is not None:
             record.runtime.sync_point(record, "release", self)
-        if _state.monitors:
-            _state.notify_released(self)
+        if context.monitors:
+            context.notify_released(self)
         self._owner = None
         self._site = None
         self._real.release()
@@ -186,8 +186,8 @@ class RLock(_Tracked):
         self._owner = me
         self._count = 1
         self._site = site_of_caller()
-        if _state.monitors:
-            _state.notify_acquired(self, self._site, blocking and limit is None)
+        if context.monitors:
+            context.notify_acquired(self, self._site, blocking and limit is None)
         return True
 
     def release(self) -> None:
@@ -198,8 +198,8 @@ class RLock(_Tracked):
             record.runtime.sync_point(record, "release", self)
         self._count -= 1
         if not self._count:
-            if _state.monitors:
-                _state.notify_released(self)
+            if context.monitors:
+                context.notify_released(self)
             self._owner = None
             self._site = None
             self._real.release()
@@ -221,8 +221,8 @@ class RLock(_Tracked):
         if record is not None:
             record.runtime.sync_point(record, "release", self)
         state = (self._count, self._owner)
-        if _state.monitors:
-            _state.notify_released(self)
+        if context.monitors:
+            context.notify_released(self)
         self._count = 0
         self._owner = None
         self._site = None

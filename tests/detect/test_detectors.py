@@ -67,14 +67,14 @@ def test_lock_order_switch(engine):
 
 
 def _graph_after(body) -> LockOrderGraph:
-    from harness.sync import _state
+    from harness.sync import context
 
     graph = LockOrderGraph()
-    _state.monitors.append(graph)
+    context.monitors.append(graph)
     try:
         body()
     finally:
-        _state.monitors.remove(graph)
+        context.monitors.remove(graph)
     return graph
 
 

@@ -1,4 +1,7 @@
-"""State shared by the instrumented primitives and the engines that drive them.
+"""The context shared by the instrumented primitives and the engines that drive them.
+
+The engines reach it only through this module's functions and tables (it is the
+sync package's one interface to them; the primitives' own modules are private).
 
 A primitive asks :func:`managed` whether the calling thread is run by the
 controlled scheduler (the exploration engine). If it is, the primitive hands the
@@ -12,10 +15,11 @@ of an abandoned stress run can be unwound.
 from __future__ import annotations
 
 import _thread
+import contextlib
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import CodeType, FrameType
 from typing import Any, Protocol
 
@@ -30,12 +34,16 @@ __all__ = [
     "clock_users",
     "creation_site",
     "managed",
+    "managed_record",
     "monitors",
     "notify_acquired",
     "notify_released",
     "real_wait",
+    "register_managed",
     "site_of_caller",
+    "unregister_managed",
     "waiting_for",
+    "watching",
 ]
 
 #: Longest uninterrupted real wait: an aborted run's threads unwind within this.
@@ -96,6 +104,33 @@ waiting_for: dict[int, tuple[object, tuple[str, int] | None]] = {}
 def managed() -> Any:
     """The explore record of the calling thread, or None for an ordinary thread."""
     return _managed.get(_get_ident())
+
+
+def register_managed(ident: int, record: Any) -> None:
+    """Thread ``ident`` is run by the controlled scheduler, as ``record``."""
+    _managed[ident] = record
+
+
+def unregister_managed(ident: int | None) -> None:
+    """Thread ``ident`` is no longer run by the scheduler (it ended, or was unwound)."""
+    if ident is not None:
+        _managed.pop(ident, None)
+
+
+def managed_record(ident: int) -> Any:
+    """The explore record of thread ``ident``, or None."""
+    return _managed.get(ident)
+
+
+@contextlib.contextmanager
+def watching(monitor: Any) -> Iterator[None]:
+    """Let ``monitor`` observe every lock acquisition and release while in the block."""
+    monitors.append(monitor)
+    try:
+        yield
+    finally:
+        if monitor in monitors:
+            monitors.remove(monitor)
 
 
 def clock() -> float:
