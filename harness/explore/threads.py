@@ -101,7 +101,7 @@ def start_thread(
     original_start: Callable[[threading.Thread], None],
 ) -> None:
     """``thread.start()`` called by a managed thread: the child is managed too."""
-    from harness.sync.primitives import Event
+    from harness.sync.event import Event
 
     scheduler = parent.runtime
     if not getattr(thread, "_initialized", False):

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from harness._rawsync import StartedFlag
 from harness._tracing.noise import NoiseHook, thread_rng
-from harness.sync.primitives import Event as _InstrumentedEvent
+from harness.sync.event import Event as _InstrumentedEvent
 
 if TYPE_CHECKING:
     from harness.stress.engine import Run, StressEngine

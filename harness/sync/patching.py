@@ -26,7 +26,7 @@ from types import ModuleType
 from typing import Any
 
 from harness._tracing.codefilter import CodeFilter
-from harness.sync import context, primitives, queues
+from harness.sync import barrier, condition, context, event, locks, queues, semaphore
 from harness.sync.context import managed
 
 __all__ = ["Patcher", "install_primitives", "install_virtual_time", "patched"]
@@ -62,13 +62,13 @@ class Patcher:
 
 #: The standard library names and their instrumented replacements.
 _THREADING_NAMES = {
-    "Lock": primitives.Lock,
-    "RLock": primitives.RLock,
-    "Condition": primitives.Condition,
-    "Semaphore": primitives.Semaphore,
-    "BoundedSemaphore": primitives.BoundedSemaphore,
-    "Event": primitives.Event,
-    "Barrier": primitives.Barrier,
+    "Lock": locks.Lock,
+    "RLock": locks.RLock,
+    "Condition": condition.Condition,
+    "Semaphore": semaphore.Semaphore,
+    "BoundedSemaphore": semaphore.BoundedSemaphore,
+    "Event": event.Event,
+    "Barrier": barrier.Barrier,
 }
 
 _REAL_LOCK_TYPES = (type(_thread.allocate_lock()), type(_thread.RLock()))
@@ -90,7 +90,7 @@ def _module_is_under_test(module: ModuleType, code_filter: CodeFilter) -> bool:
 
 def _replacement_lock(value: Any, module: ModuleType, name: str) -> Any:
     is_rlock = isinstance(value, type(_thread.RLock()))
-    replacement = primitives.RLock() if is_rlock else primitives.Lock()
+    replacement = locks.RLock() if is_rlock else locks.Lock()
     replacement._label = f"{module.__name__}.{name}"
     return replacement
 
@@ -108,7 +108,7 @@ def install_primitives(patcher: Patcher, code_filter: CodeFilter | None = None) 
     if futures_thread is not None:
         lock = getattr(futures_thread, "_global_shutdown_lock", None)
         if isinstance(lock, _REAL_LOCK_TYPES) and not _is_held(lock):
-            patcher.set(futures_thread, "_global_shutdown_lock", primitives.Lock())
+            patcher.set(futures_thread, "_global_shutdown_lock", locks.Lock())
 
     if code_filter is None:
         return

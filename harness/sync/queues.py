@@ -15,7 +15,8 @@ import types
 from collections import deque
 from typing import Any
 
-from harness.sync.primitives import Condition, Lock
+from harness.sync.condition import Condition
+from harness.sync.locks import Lock
 
 __all__ = ["SimpleQueue"]
 
