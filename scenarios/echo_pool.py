@@ -123,7 +123,9 @@ def stop_on_ctrl_c() -> threading.Event:
     return stop
 
 
-def accept_until(sock: socket.socket, stop: threading.Event, hand_over: Callable) -> None:
+def accept_until(
+    sock: socket.socket, stop: threading.Event, hand_over: Callable[[socket.socket], object]
+) -> None:
     """Accept clients until ``stop`` is set, looking at it between short timeouts."""
     sock.settimeout(POLL)
     while not stop.is_set():

@@ -408,7 +408,7 @@ def compare_with_thread_server(runs: int = 30, pause: float | None = None) -> li
         figures: list[tuple[float, float, float]] = []
 
         def setup(variant: Variant = variant) -> ServerRun:
-            run = variant.setup(6)
+            run: ServerRun = variant.setup(6)
             if pause is not None:
                 run.load = dataclasses.replace(run.load, pause=pause)
             return run

@@ -96,7 +96,8 @@ class QueuedShared(Shared):
         self.slot.put(1)
 
     def final_value(self) -> int:
-        return self.slot.queue[0]
+        value: int = self.slot.queue[0]
+        return value
 
 
 def speak_queued(shared: QueuedShared) -> None:

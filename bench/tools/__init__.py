@@ -40,7 +40,8 @@ def _ours(name: str) -> AttemptFn:
     def attempt(program: BenchProgram, seed: int, bounds: Bounds) -> Attempt:
         from bench.tools import ours
 
-        return ours.ATTEMPTS[name](program, seed, bounds)
+        found: Attempt = ours.ATTEMPTS[name](program, seed, bounds)
+        return found
 
     return attempt
 
