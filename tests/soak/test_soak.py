@@ -43,6 +43,7 @@ def test_deal_takes_one_batch_of_each_variant_in_turn_costliest_first():
     assert deal([]) == []
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(120)
 def test_soak_counts_runs_and_holds_for_fixes():
     seen = []
@@ -54,6 +55,7 @@ def test_soak_counts_runs_and_holds_for_fixes():
     assert {d.batch.seed for d in seen if d.batch.spec == "thevar:lock"} >= {0, 1}
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(120)
 def test_soak_counts_failures_and_names_the_command_that_repeats_them():
     (tally,) = soak(["thevar:buggy"], 12).values()
@@ -62,6 +64,7 @@ def test_soak_counts_failures_and_names_the_command_that_repeats_them():
     assert command.startswith("harness stress thevar:buggy --runs ") and "--seed" in command
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(180)
 def test_worker_processes_give_the_same_tallies():
     (tally,) = soak(["thevar:lock"], 30, jobs=2, batch_seconds=1).values()
@@ -78,6 +81,7 @@ def test_memory_trace_judges_growth_after_the_warm_up():
     assert "first 10.0 MB, max 120.0 MB, last 85.0 MB" in flat.figures()
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(120)
 def test_explore_loop_samples_rss_after_each_call():
     trace = explore_loop(6, budget=20, warmup=3)
@@ -87,6 +91,7 @@ def test_explore_loop_samples_rss_after_each_call():
     assert all(s > 5 * MB for s in trace.samples) and rss_bytes() > 5 * MB
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(120)
 def test_main_prints_the_figures_and_exits_0(capsys):
     assert main(["thevar:lock", "--runs", "12", "--calls", "3", "--jobs", "1"]) == 0

@@ -343,6 +343,7 @@ def test_the_mix_has_a_thousand_calls_of_every_kind():
     assert {name for name, _ in calls} == set(MIXED)
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(180)
 def test_a_thousand_mixed_calls_leave_the_interpreter_as_it_was():
     before = snapshot()
