@@ -34,6 +34,26 @@ __all__ = [
     "Verdict",
     "catalogue",
     "explore",
+    "linearizable",
+    "op",
     "replay",
     "stress",
 ]
+
+#: Loaded on first use: linearizability checking imports hypothesis (~130 ms).
+_LAZY = {"linearizable": "harness.linearize", "op": "harness.linearize"}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'harness' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

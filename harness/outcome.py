@@ -43,6 +43,7 @@ FAILURE_KINDS = (
     "leak",  # threads of the code under test still alive after the run
     "livelock",  # an execution exceeded its step limit
     "hang",  # a run missed its deadline (stress); stacks attached
+    "linearizability",  # no sequential order explains the results (harness.linearizable)
 )
 
 
@@ -270,6 +271,8 @@ def replay_command(result: Result) -> str:
         return f"pytest --harness-replay={token} {target}"
     if ":" in target:  # a catalogue variant
         return f"harness replay {token}"
+    if target.startswith("linearizable("):  # harness.linearizable: scenario + schedule
+        return f"harness.linearize.replay({token!r}, make, operations)"
     return f"harness.replay({token!r}, setup, actors, check)"
 
 

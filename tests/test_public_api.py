@@ -26,6 +26,8 @@ def test_public_surface_is_stable():
         "Verdict",
         "catalogue",
         "explore",
+        "linearizable",
+        "op",
         "replay",
         "stress",
     }
@@ -35,3 +37,16 @@ def test_public_surface_is_stable():
 def test_errors_share_one_base():
     for name in ("UsageError", "UnknownScenarioError", "TokenError"):
         assert issubclass(getattr(harness, name), harness.HarnessError)
+
+
+def test_linearizability_loads_on_first_use():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, harness; assert 'hypothesis' not in sys.modules;"
+        " assert 'linearizable' in dir(harness); harness.linearizable;"
+        " assert 'harness.linearize' in sys.modules"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
