@@ -788,7 +788,21 @@ def render(data: dict[str, Any]) -> str:
             ]
             lines += renderers[key](section)
             lines += [""]
+    lines += _measured_elsewhere()
     return "\n".join(lines).rstrip() + "\n"
+
+
+#: Sections measured by their own command (not stored in results.json): each file
+#: holds the Markdown that command wrote, and its first line names the command.
+ELSEWHERE = {"6. Linearizability checking": Path(__file__).resolve().parent / "linearize.md"}
+
+
+def _measured_elsewhere() -> list[str]:
+    lines: list[str] = []
+    for title, path in ELSEWHERE.items():
+        if path.exists():
+            lines += [f"## {title}", "", path.read_text().rstrip(), ""]
+    return lines
 
 
 def _noise_section(section: dict[str, Any]) -> list[str]:

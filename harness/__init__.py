@@ -10,6 +10,8 @@ docs/GLOSSARY.md.
 >>> result.failed, result.kind, result.schedule               # doctest: +SKIP
 """
 
+from typing import Any
+
 from harness._version import __version__ as __version__
 from harness.errors import HarnessError, TokenError, UnknownScenarioError, UsageError
 from harness.explore import explore, replay
@@ -44,7 +46,7 @@ __all__ = [
 _LAZY = {"linearizable": "harness.linearize", "op": "harness.linearize"}
 
 
-def __getattr__(name: str) -> object:
+def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'harness' has no attribute {name!r}")

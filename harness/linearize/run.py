@@ -236,6 +236,7 @@ def linearizable(
     except _Violation:
         pass
     settings_used = {
+        "executions": executions[0],
         "engine": engine,
         "threads": threads,
         "ops_per_thread": ops_per_thread,

@@ -79,7 +79,7 @@ class Scenario:
                 or "-"
             )
 
-        threads = " | ".join(f"T{n}: {show(part)}" for n, part in enumerate(self.parallel))
+        threads = " ∥ ".join(f"T{n}: {show(part)}" for n, part in enumerate(self.parallel))
         return f"init: {show(self.init)}; parallel: {threads}; post: {show(self.post)}"
 
     def to_json(self) -> Any:
