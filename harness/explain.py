@@ -27,11 +27,12 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from harness.errors import UsageError
+from harness.explore.engine import DEFAULT_BOUND
 from harness.explore.interleaving import Interleaving
 from harness.judgement import VariantRun
 from harness.lesson import BUG_CLASSES, DATA_RACES, CodeListing, Evidence, Lesson
 from harness.outcome import Failure, Result
-from harness.runner import run_variant
+from harness.runner import run_variant, settings_for
 from harness.scenario import CAUGHT, HOLDS, Scenario, Variant, resolve
 from harness.trace import Step
 
@@ -245,8 +246,6 @@ def _failure_sentence(failure: Failure) -> str:
         return f"the check of the final state fails{where}: {failure.message}"
     if failure.kind == "exception":
         return f"an exception is raised{where}: {failure.message}"
-    if failure.message.startswith(failure.kind):
-        return failure.message
     return f"{failure.kind}{where}: {failure.message}"
 
 
@@ -280,11 +279,12 @@ def _evidence(
 ) -> list[Evidence]:
     plans: list[tuple[str, dict[str, Any], str]] = []
     if "explore" in fix.engines:
+        bound = settings_for(fix, "explore", {}).get("bound", DEFAULT_BOUND)
         plans.append(
             (
                 "explore",
                 {"strategy": "dfs", "budget": budget, "seed": seed},
-                "exploration, every schedule with at most 2 preemptions (dfs)",
+                f"exploration, every schedule with at most {bound} preemptions (dfs)",
             )
         )
     if "stress" in fix.engines:

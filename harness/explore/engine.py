@@ -34,6 +34,8 @@ from harness.sync.patching import Patcher, install_primitives, install_virtual_t
 __all__ = ["DEFAULT_BUDGET", "DEFAULT_STRATEGY", "MAX_BUDGET", "explore", "replay"]
 
 DEFAULT_BUDGET = 1000
+#: Preemption bound of the bounded search (``dfs``) when none is given.
+DEFAULT_BOUND = 2
 DEFAULT_STRATEGY = "mixed"
 MAX_BUDGET = 10_000_000
 DEFAULT_MAX_STEPS = 100_000
@@ -53,7 +55,7 @@ def explore(
     threads: int | None = None,
     observe: Callable[[Any], object] | None = None,
     teardown: Callable[[Any], object] | None = None,
-    bound: int = 2,
+    bound: int = DEFAULT_BOUND,
     depth: int = 3,
     max_steps: int = DEFAULT_MAX_STEPS,
     timeout: float = 10.0,

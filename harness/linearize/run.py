@@ -24,6 +24,8 @@ from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
 
 from harness.errors import UsageError
+from harness.explore import explore
+from harness.explore import replay as explore_replay
 from harness.linearize.checker import DEFAULT_MAX_STATES, Check, Model, ObjectModel, check
 from harness.linearize.history import Recorder, describe_call
 from harness.linearize.scenario import (
@@ -36,6 +38,7 @@ from harness.linearize.scenario import (
     scenarios as scenario_strategy,
 )
 from harness.outcome import Result
+from harness.stress import stress
 
 __all__ = ["ENGINES", "linearizable", "replay"]
 
@@ -136,10 +139,8 @@ def _as_linearizability(result: Result, program: _Program) -> None:
 
 
 def _engine_run(program: _Program, engine: str, budget: int, seed: int, timeout: float) -> Result:
-    import harness
-
     if engine == "explore":
-        return harness.explore(
+        return explore(
             program.setup,
             program.actors,
             program.check,
@@ -148,7 +149,7 @@ def _engine_run(program: _Program, engine: str, budget: int, seed: int, timeout:
             timeout=timeout,
             observe=program.observe,
         )
-    return harness.stress(
+    return stress(
         program.setup,
         program.actors,
         program.check,
@@ -277,8 +278,6 @@ def replay(
     max_states: int = DEFAULT_MAX_STATES,
 ) -> Result:
     """Re-run the scenario and schedule of a violation's token (``result.schedule``)."""
-    import harness
-
     scenario, schedule = decode_token(token)
     ops = _operations(operations)
     if any(
@@ -290,7 +289,7 @@ def replay(
     if schedule is None:
         raise UsageError("the token carries no schedule (it came from the stress engine)")
     program = _Program(make, ops, scenario, model, max_states)
-    result = harness.replay(
+    result = explore_replay(
         schedule,
         program.setup,
         program.actors,
