@@ -16,12 +16,13 @@ from __future__ import annotations
 import _thread
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from harness.outcome import Failure
 
-__all__ = ["Edge", "LockOrderGraph"]
+__all__ = ["Edge", "LockOrderGraph", "inversion_message", "merge_inversions"]
 
 Site = tuple[str, int] | None
 
@@ -39,6 +40,19 @@ class Edge:
 
 def _where(site: Site) -> str:
     return f"{os.path.basename(site[0])}:{site[1]}" if site else "an unknown line"
+
+
+def inversion_message(names: Sequence[str]) -> str:
+    """The headline of one cycle, from the names of the locks held along it."""
+    return "lock order inversion: " + " -> ".join([*names, names[0]])
+
+
+#: The advice under every inversion, in both the per-run and the session report.
+_ADVICE = (
+    "These threads take the same locks in different orders. If they run at the same "
+    "time, each can hold one lock while waiting for the next: a deadlock. Take them in "
+    "one global order."
+)
 
 
 class LockOrderGraph:
@@ -79,6 +93,20 @@ class LockOrderGraph:
                         self._objects[id(other)] = other
                         self._objects[id(lock)] = lock
             held.append((lock, site))
+
+    def add_edge(
+        self, held: object, taken: object, held_site: Site, taken_site: Site, thread: str
+    ) -> Edge:
+        """Record *held -> taken* directly, as seen elsewhere (another process): the
+        first edge between two locks is kept."""
+        with self._mutex:
+            key = (id(held), id(taken))
+            edge = self._edges.get(key)
+            if edge is None:
+                edge = self._edges[key] = Edge(held, taken, held_site, taken_site, thread)
+                self._objects[id(held)] = held
+                self._objects[id(taken)] = taken
+            return edge
 
     def released(self, lock: object) -> None:
         with self._mutex:
@@ -127,13 +155,8 @@ class LockOrderGraph:
             # each at the lock whose name sorts first, so that runs agree.
             first = min(range(len(found)), key=lambda i: name_of(found[i].held))
             cycle = found[first:] + found[:first]
-            order = " -> ".join(name_of(edge.held) for edge in cycle)
-            message = f"lock order inversion: {order} -> {name_of(cycle[0].held)}"
-            lines = [
-                "These threads take the same locks in different orders. If they run at "
-                "the same time, each can hold one lock while waiting for the next: a "
-                "deadlock. Take them in one global order.",
-            ]
+            message = inversion_message([name_of(edge.held) for edge in cycle])
+            lines = [_ADVICE]
             for edge in cycle:
                 lines.append(
                     f"{edge.thread} took {name_of(edge.taken)} at {_where(edge.taken_site)} "
@@ -141,3 +164,57 @@ class LockOrderGraph:
                 )
             failures.append(Failure("lock-order", message, "\n".join(lines)))
         return failures
+
+
+def merge_inversions(
+    edges: Sequence[dict[str, Any]], where: Callable[[Site], str]
+) -> list[dict[str, Any]]:
+    """The cycles among edges exported by several processes, once per distinct set of
+    code sites, with how many sets of locks showed each.
+
+    An edge is a dict with ``held``/``taken`` (a lock's identity across processes),
+    ``held_name``/``taken_name``, ``held_site``/``taken_site``, ``thread``, ``test``
+    (the first test that made it, or None) and ``user`` (whether a site is in the
+    code under test). Cycles among locks of the tooling or the standard library
+    only are left out. ``where`` renders a site.
+    """
+    graph = LockOrderGraph()
+    nodes: dict[str, str] = {}  # one object per identity: the graph keys on id()
+    record_of: dict[int, dict[str, Any]] = {}
+    for record in edges:
+        held = nodes.setdefault(record["held"], record["held"])
+        taken = nodes.setdefault(record["taken"], record["taken"])
+        if held is taken:
+            continue
+        edge = graph.add_edge(held, taken, None, None, str(record["thread"]))
+        record_of.setdefault(id(edge), record)
+    found: dict[frozenset[tuple[Any, ...]], dict[str, Any]] = {}
+    for cycle in graph.cycles():
+        records = [record_of[id(edge)] for edge in cycle]
+        if not any(record["user"] for record in records):
+            continue
+        signature = frozenset(
+            (str(r["held_site"]), str(r["taken_site"]), r["held_name"], r["taken_name"])
+            for r in records
+        )
+        if signature in found:
+            found[signature]["count"] += 1
+            continue
+        lines = [
+            f"{r['thread']} took {r['taken_name']} at {where(_site(r['taken_site']))} "
+            f"while holding {r['held_name']} (taken at {where(_site(r['held_site']))})"
+            + (f"  [{r['test']}]" if r["test"] else "")
+            for r in records
+        ]
+        lines.append(_ADVICE)
+        found[signature] = {
+            "message": inversion_message([r["held_name"] for r in records]),
+            "lines": lines,
+            "count": 1,
+            "edges": records,
+        }
+    return list(found.values())
+
+
+def _site(value: Any) -> Site:
+    return (str(value[0]), int(value[1])) if value else None

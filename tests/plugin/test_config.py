@@ -1,4 +1,4 @@
-"""harness.config: three layers (command line, environment, ini), one frozen result,
+"""harness._pytest.config: three layers (command line, environment, ini), one frozen result,
 and errors that say which layer a bad value came from."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import dataclasses
 import pytest
 
 from harness import UsageError
-from harness.config import AUTO, SETTINGS, HarnessConfig, resolve, setting
+from harness._pytest.config import AUTO, SETTINGS, HarnessConfig, resolve, setting
 
 
 def _token() -> str:

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from harness.pytest_plugin import _inversions
+from harness._pytest.lockwatch import inversions as _inversions
 
 pytest_plugins = ["pytester"]
 
@@ -70,7 +70,7 @@ def test_an_inversion_between_two_tests_fails_the_run(project):
     index = [n for n, line in enumerate(lines, 1) if "with index_lock" in line]
     store = [n for n, line in enumerate(lines, 1) if "with store_lock" in line]
     result.stdout.fnmatch_lines(
-        ["*= harness lock order =*", "lock-order inversion: cache.*_lock -> cache.*_lock -> *"]
+        ["*= harness lock order =*", "lock order inversion: cache.*_lock -> cache.*_lock -> *"]
     )
     result.stdout.fnmatch_lines_random(
         [
@@ -81,7 +81,7 @@ def test_an_inversion_between_two_tests_fails_the_run(project):
         ]
     )
     out = result.stdout.str()
-    found = [line for line in out.splitlines() if line.startswith("lock-order inversion:")]
+    found = [line for line in out.splitlines() if line.startswith("lock order inversion:")]
     assert len(found) == 1, f"stats_lock -> index_lock is no cycle:\n{out}"
     result.stdout.fnmatch_lines(["harness: 1 lock-order inversion: the run fails"])
     report = json.loads((project.path / "report.json").read_text())
@@ -109,8 +109,8 @@ def test_edges_of_two_workers_join_into_one_cycle():
     assert _inversions(worker_1, "/p") == [] and _inversions(worker_2, "/p") == []
     (found,) = _inversions(worker_1 + worker_2, "/p")
     assert found["message"] in (
-        "lock-order inversion: m.a -> m.b -> m.a",
-        "lock-order inversion: m.b -> m.a -> m.b",
+        "lock order inversion: m.a -> m.b -> m.a",
+        "lock order inversion: m.b -> m.a -> m.b",
     ), found["message"]
     text = "\n".join(found["lines"])
     assert "MainThread took m.b at m.py:4 while holding m.a (taken at m.py:3)  [t.py::x]" in text

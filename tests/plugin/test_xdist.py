@@ -72,7 +72,7 @@ def test_two_workers_give_the_same_verdicts(project):
     result.stdout.fnmatch_lines(
         [
             "*= harness lock order =*",
-            "lock-order inversion: bank.*_lock -> bank.*_lock -> bank.*_lock",
+            "lock order inversion: bank.*_lock -> bank.*_lock -> bank.*_lock",
         ]
     )
     # Both acquisition sites of both orders, each with the test that took it.
