@@ -21,10 +21,17 @@ on this package, the module class below binds the function of the same name inst
 import importlib
 import sys
 import types
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness._version import __version__ as __version__
 from harness.errors import HarnessError, TokenError, UnknownScenarioError, UsageError
+
+if TYPE_CHECKING:  # what type checkers and IDEs see; at run time, _LAZY below
+    from harness.explore import explore, replay
+    from harness.linearize import linearizable, op
+    from harness.outcome import FAILURE_KINDS, Failure, FailureGroup, Histogram, Result, Verdict
+    from harness.scenario import CAUGHT, HOLDS, Scenario, Variant, catalogue
+    from harness.stress import stress
 
 #: Public name -> the module that defines it; imported on first access.
 _LAZY = {

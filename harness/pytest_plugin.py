@@ -226,7 +226,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 def _select_replay(session: pytest.Session, settings: HarnessConfig) -> None:
     """Find the explore test a replay token belongs to; refuse a token that fits none."""
-    from harness.explore.schedule import decode
+    from harness.explore.token import decode
 
     assert settings.replay is not None
     target = decode(settings.replay).target
