@@ -20,6 +20,13 @@ assert _spec is not None and _spec.loader is not None
 lru = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(lru)
 
+_spec = importlib.util.spec_from_file_location(
+    "buffer_example", Path(__file__).resolve().parents[2] / "examples" / "buffer" / "buffer.py"
+)
+assert _spec is not None and _spec.loader is not None
+buffer = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(buffer)
+
 KEYS = st.integers(0, 2)
 
 
@@ -53,6 +60,20 @@ def test_the_locked_lru_cache_passes_a_hundred_scenarios():
     result = harness.linearizable(lru.LockedLRUCache, operations, scenarios=100, budget=30)
     assert not result.failed, str(result)
     assert result.settings["scenarios"] >= 90 and result.runs >= 90 * 30 * 0.5
+
+
+def buffer_operations(cls: type) -> list[object]:
+    return [harness.op(cls.offer, st.integers(0, 3)), cls.poll, cls.size]
+
+
+@pytest.mark.timeout(180)
+def test_the_unguarded_bounded_buffer_overfills_and_the_guarded_one_holds():
+    result = harness.linearizable(buffer.UnsafeBuffer, buffer_operations(buffer.UnsafeBuffer))
+    assert result.failed and result.kind == "linearizability", str(result)
+    fixed = harness.linearizable(
+        buffer.Buffer, buffer_operations(buffer.Buffer), scenarios=25, budget=30
+    )
+    assert not fixed.failed, str(fixed)
 
 
 @pytest.mark.timeout(180)
