@@ -15,7 +15,7 @@ import platform
 import queue
 import random
 import time
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 import harness
 from harness.linearize import Call, check
+from harness.linearize.models import FifoQueue
 
 __all__ = ["checker_rows", "example_rows", "main"]
 
@@ -96,24 +97,6 @@ def example_rows(seconds: float, budget: int) -> list[str]:
     return rows
 
 
-class _Queue:
-    def init(self) -> tuple[int, ...]:
-        return ()
-
-    def step(self, state: tuple[int, ...], call: Call) -> tuple[tuple[int, ...], Any]:
-        if call.name == "put":
-            return (*state, call.args[0]), ("returned", None)
-        if not state:
-            return state, ("raised", IndexError)
-        return state[1:], ("returned", state[0])
-
-    def key(self, state: tuple[int, ...]) -> Hashable:
-        return state
-
-    def partition(self, call: Call) -> Hashable | None:
-        return None
-
-
 def _history(size: int, rng: random.Random) -> list[Call]:
     """A linearizable history of a FIFO queue: 4 threads, each call overlapping others."""
     calls: list[Call] = []
@@ -147,7 +130,7 @@ def checker_rows() -> list[str]:
     for size in (100, 1_000, 10_000):
         calls = _history(size, rng)
         started = time.perf_counter()
-        found = check(calls, _Queue())
+        found = check(calls, FifoQueue())
         took = time.perf_counter() - started
         rows.append(
             f"| FIFO queue, 4 threads | {size:,} | {found.verdict} | {found.states:,} | "
@@ -158,7 +141,7 @@ def checker_rows() -> list[str]:
             ("last", [*calls, Call(size, "T0", "get", (), 10**9, 10**9 + 1, result=-1)]),
         ):
             started = time.perf_counter()
-            found = check(bad, _Queue())
+            found = check(bad, FifoQueue())
             took = time.perf_counter() - started
             rows.append(
                 f"| same, {where} get returns a value never put | {size + 1:,} | "

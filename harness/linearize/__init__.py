@@ -4,6 +4,7 @@ by some sequential order of the same operations?
 * :mod:`.run`: ``linearizable()`` (the entry point) and ``replay()``;
 * :mod:`.scenario`: operations (``op``), generated scenarios, replay tokens;
 * :mod:`.history`: invocations and responses in real-time order;
+* :mod:`.models`: ready specifications (register, FIFO queue);
 * :mod:`.checker`: the search for a sequential order (Wing and Gong, with Lowe's
   memoisation and P-compositional partitioning).
 """

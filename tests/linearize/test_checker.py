@@ -9,44 +9,8 @@ import pytest
 
 from harness.linearize import Call, Verdict, check
 from harness.linearize.checker import ObjectModel
-
-
-class Register:
-    """A register: ``write(v)`` returns None, ``read()`` returns the last write (0 first)."""
-
-    def init(self) -> int:
-        return 0
-
-    def step(self, state: int, call: Call) -> tuple[int, Any]:
-        if call.name == "write":
-            return call.args[0], ("returned", None)
-        return state, ("returned", state)
-
-    def key(self, state: int) -> Hashable:
-        return state
-
-    def partition(self, call: Call) -> Hashable | None:
-        return None
-
-
-class Queue:
-    """A FIFO queue: ``get()`` on an empty queue raises IndexError."""
-
-    def init(self) -> tuple[int, ...]:
-        return ()
-
-    def step(self, state: tuple[int, ...], call: Call) -> tuple[tuple[int, ...], Any]:
-        if call.name == "put":
-            return (*state, call.args[0]), ("returned", None)
-        if not state:
-            return state, ("raised", IndexError)
-        return state[1:], ("returned", state[0])
-
-    def key(self, state: tuple[int, ...]) -> Hashable:
-        return state
-
-    def partition(self, call: Call) -> Hashable | None:
-        return None
+from harness.linearize.models import FifoQueue as Queue
+from harness.linearize.models import Register
 
 
 class KeyedRegisters(Register):
