@@ -265,7 +265,8 @@ class ObjectModel:
     As Lincheck does, ``make()`` builds a fresh object and each operation is
     applied to it sequentially. A state is the sequence of calls applied so far
     (objects with locks cannot be copied); its fingerprint, for memoisation, is
-    the object's pickled bytes where it pickles, else the sequence itself.
+    a hashable picture of the object (:func:`_fingerprint`) where one can be
+    taken, else the sequence itself.
     """
 
     def __init__(self, make: Callable[[], Any], functions: dict[str, Callable[..., Any]]) -> None:
@@ -304,14 +305,51 @@ class ObjectModel:
     def key(self, state: tuple[int, ...]) -> Hashable:
         found = self._keys.get(state)
         if found is None:
-            import pickle
-
-            try:
-                found = pickle.dumps(self._replay(state), protocol=pickle.HIGHEST_PROTOCOL)
-            except Exception:
-                found = state
+            found = _fingerprint(self._replay(state))
+            if found is None:
+                found = state  # not comparable: this order stands for itself
             self._keys[state] = found
         return found
 
     def partition(self, call: Call) -> Hashable | None:
         return None
+
+
+_ATOMS = (int, float, complex, str, bytes, bool, type(None))
+
+
+def _fingerprint(value: Any, depth: int = 0) -> Hashable | None:
+    """A hashable picture of an object's state, or None when it cannot be taken.
+
+    Containers become tuples (in order: an LRU's order is its state), objects the
+    pair of their type and their attributes; primitives such as locks, which
+    carry no state a sequential run can see, count by type alone.
+    """
+    if depth > 20:
+        return None
+    if isinstance(value, _ATOMS):
+        return (type(value), value)
+    if isinstance(value, (list, tuple)) or type(value).__name__ == "deque":
+        items = [_fingerprint(v, depth + 1) for v in value]
+        return None if None in items else (type(value), tuple(items))
+    if isinstance(value, dict):
+        pairs = [(_fingerprint(k, depth + 1), _fingerprint(v, depth + 1)) for k, v in value.items()]
+        return None if any(None in p for p in pairs) else (type(value), tuple(pairs))
+    if isinstance(value, (set, frozenset)):
+        members = [_fingerprint(v, depth + 1) for v in value]
+        return None if None in members else (type(value), frozenset(members))
+    if type(value).__module__ in (
+        "_thread",
+        "threading",
+        "harness.sync.locks",
+        "harness.sync.condition",
+        "harness.sync.event",
+        "harness.sync.semaphore",
+        "harness.sync.barrier",
+    ):
+        return (type(value),)
+    attributes = getattr(value, "__dict__", None)
+    if attributes is None:
+        return None
+    inner = _fingerprint(attributes, depth + 1)
+    return None if inner is None else (type(value), inner)
