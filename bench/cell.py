@@ -43,6 +43,27 @@ def _detect(spec: dict[str, Any]) -> None:
             emit({"tool": name, "attempt": record})
 
 
+def _races_frontrun(spec: dict[str, Any]) -> None:
+    from bench.programs import get
+    from bench.tools import Bounds
+    from bench.tools.frontrun_adapter import race_attempt
+
+    program = get(spec["program"])
+    bounds = Bounds(spec["schedules"], spec["seconds"])
+    try:
+        record = race_attempt(program, bounds).to_dict()
+    except Exception as exc:  # the adapter itself failed: report it
+        record = {
+            "seed": 0,
+            "status": "error",
+            "kind": None,
+            "schedules": 0,
+            "seconds": 0.0,
+            "note": f"{type(exc).__name__}: {exc}"[:200],
+        }
+    emit({"tool": "frontrun-dpor-races", "attempt": record})
+
+
 def main(argv: list[str]) -> int:
     spec = json.loads(argv[0])
     job = spec["job"]
@@ -60,11 +81,21 @@ def main(argv: list[str]) -> int:
         )
     elif job == "detect":
         _detect(spec)
+    elif job == "races-cost":
+        from bench.races import counter_cost
+
+        emit(counter_cost(spec["rounds"], spec["schedules"]))
+    elif job == "races-frontrun":
+        _races_frontrun(spec)
     elif job == "throughput":
         from bench.throughput import measure_job
 
         for record in measure_job(spec):
             emit(record)
+    elif job == "dpor":
+        from bench.dpor import measure_job as dpor_job
+
+        emit(dpor_job(spec))
     elif job == "profile-target":
         from bench.profile import profile_target
 

@@ -42,9 +42,11 @@ def frontrun_cli() -> str | None:
     return shutil.which("frontrun")
 
 
-def run_job(spec: dict[str, Any], *, family: str, wall: float) -> JobOutcome:
-    """Run ``spec`` in a child process for at most ``wall`` seconds."""
-    command = [sys.executable, "-m", "bench.cell", json.dumps(spec)]
+def run_job(
+    spec: dict[str, Any], *, family: str, wall: float, module: str = "bench.cell"
+) -> JobOutcome:
+    """Run ``spec`` in a child process (``python -m module``) for at most ``wall`` seconds."""
+    command = [sys.executable, "-m", module, json.dumps(spec)]
     env = dict(os.environ)
     if family == "frontrun":
         launcher = frontrun_cli()

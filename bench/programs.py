@@ -36,6 +36,8 @@ class BenchProgram:
     teardown: Callable[[Any], object] | None = None
     #: Extra keyword arguments for ``harness.explore`` (catalogue settings).
     explore_settings: dict[str, Any] = field(default_factory=dict)
+    #: Locations unsynchronized on purpose, for the race detector (``races_ignore``).
+    races_ignore: tuple[str, ...] = ()
 
     def accepts(self, kind: str | None) -> bool:
         """Whether a failure of ``kind`` catches this program's bug."""
@@ -58,6 +60,7 @@ def corpus_programs(sizes: str = "detection") -> list[BenchProgram]:
             check=p.check,
             threads=p.threads,
             kinds=p.kinds if p.buggy else None,
+            races_ignore=p.benign,
         )
         for p in corpus(sizes)
     ]

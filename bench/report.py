@@ -793,8 +793,20 @@ def render(data: dict[str, Any]) -> str:
 
 
 #: Sections measured by their own command (not stored in results.json): each file
-#: holds the Markdown that command wrote, and its first line names the command.
-ELSEWHERE = {"6. Linearizability checking": Path(__file__).resolve().parent / "linearize.md"}
+#: holds the Markdown of that section, and its first line names the command.
+_HERE = Path(__file__).resolve().parent
+ELSEWHERE = {
+    "6. Linearizability checking": _HERE / "linearize.md",
+    "7. The race detector": _HERE / "sections" / "races.md",
+    "8. Unmodified test suites in threads: `--harness-threads=4` and pytest-run-parallel": (
+        _HERE / "sections" / "suite.md"
+    ),
+    "9. Dynamic partial-order reduction": _HERE / "sections" / "dpor.md",
+    "10. Real libraries: buggy and fixed releases from PyPI": _HERE / "sections" / "real.md",
+    "11. Many threads: cost per schedule at 100 threads, and partial order sampling": (
+        _HERE / "sections" / "many.md"
+    ),
+}
 
 
 def _measured_elsewhere() -> list[str]:
@@ -807,8 +819,12 @@ def _measured_elsewhere() -> list[str]:
 
 def _noise_section(section: dict[str, Any]) -> list[str]:
     """Failing runs per noise level (``bench/noise.py``), one row per target."""
-    levels = sorted({row["noise"] for row in section["rows"]})
-    by_target: dict[str, dict[float, dict[str, Any]]] = {}
+    # Fixed levels in order, then "auto" (older results have no "auto" column).
+    levels = sorted(
+        {row["noise"] for row in section["rows"]},
+        key=lambda n: (isinstance(n, str), n if isinstance(n, str) else float(n)),
+    )
+    by_target: dict[str, dict[float | str, dict[str, Any]]] = {}
     for row in section["rows"]:
         by_target.setdefault(row["target"], {})[row["noise"]] = row
     out = [
@@ -828,8 +844,12 @@ def _noise_section(section: dict[str, Any]) -> list[str]:
         ]
         for target, cells in by_target.items()
     ]
-    out += _table(["target", *(f"noise {n:g}" for n in levels)], rows)
+    out += _table(["target", *(_noise_label(n) for n in levels)], rows)
     return out
+
+
+def _noise_label(level: float | str) -> str:
+    return f"noise {level}" if isinstance(level, str) else f"noise {level:g}"
 
 
 def _mode(section: dict[str, Any]) -> str:

@@ -27,17 +27,20 @@ from harness._version import __version__ as __version__
 from harness.errors import HarnessError, TokenError, UnknownScenarioError, UsageError
 
 if TYPE_CHECKING:  # what type checkers and IDEs see; at run time, _LAZY below
-    from harness.explore import explore, replay
+    from harness.explore import benign, explore, replay
     from harness.linearize import linearizable, op
     from harness.outcome import FAILURE_KINDS, Failure, FailureGroup, Histogram, Result, Verdict
     from harness.scenario import CAUGHT, HOLDS, Scenario, Variant, catalogue
     from harness.stress import stress
+    from harness.sync.early import install
 
 #: Public name -> the module that defines it; imported on first access.
 _LAZY = {
     "explore": "harness.explore",
     "replay": "harness.explore",
+    "benign": "harness.explore",
     "stress": "harness.stress",
+    "install": "harness.sync.early",
     "FAILURE_KINDS": "harness.outcome",
     "Failure": "harness.outcome",
     "FailureGroup": "harness.outcome",
@@ -71,8 +74,10 @@ __all__ = [
     "UsageError",
     "Variant",
     "Verdict",
+    "benign",
     "catalogue",
     "explore",
+    "install",
     "linearizable",
     "op",
     "replay",

@@ -59,6 +59,15 @@ def probability(name: str, value: Any) -> float:
     return float(value)
 
 
+def noise(value: Any) -> float | str:
+    """A noise level: ``"auto"`` (the adaptive level) or a probability."""
+    if value == "auto":
+        return "auto"
+    if isinstance(value, str):
+        raise UsageError(f"noise must be a probability or 'auto', got {show(value)}")
+    return probability("noise", value)
+
+
 def seed(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise UsageError(f"seed must be a whole number, got {show(value)}")

@@ -78,6 +78,15 @@ def _probability(text: str) -> float:
     return value
 
 
+def _noise(text: str) -> float | str:
+    if text.strip() == "auto":
+        return "auto"
+    try:
+        return _probability(text)
+    except argparse.ArgumentTypeError as exc:
+        raise argparse.ArgumentTypeError(f"{exc} (or 'auto')") from None
+
+
 def _bound(text: str) -> int:
     try:
         value = int(text)
@@ -146,10 +155,11 @@ def build_parser() -> argparse.ArgumentParser:
     budget.add_argument("--seconds", type=_seconds, help="run for this long instead")
     stress.add_argument(
         "--noise",
-        type=_probability,
+        type=_noise,
         help=(
-            "probability of a yield at each scheduling point "
-            "(default 0.001, 0.05 on free-threaded builds; 0 = off)"
+            "probability of a yield at each scheduling point, or 'auto' "
+            "(the default: high at a thread's first points, falling to 0.001, "
+            "0.05 on free-threaded builds); 0 = off"
         ),
     )
     stress.add_argument("--seed", type=_seed, help="seed of every random choice (default 0)")
@@ -179,10 +189,18 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"most schedules to run (default {DEFAULT_BUDGET})",
     )
     explore.add_argument(
-        "--bound", type=_bound, help="preemption bound of the dfs strategy (default 2)"
+        "--bound",
+        type=_bound,
+        help="preemption bound of dfs (default 2) and dpor (default: unbounded)",
     )
     explore.add_argument("--threads", type=_count(1000), help="threads per execution")
     explore.add_argument("--seed", type=_seed, help="seed of every random choice (default 0)")
+    explore.add_argument(
+        "--races",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="report unsynchronized conflicting accesses as 'race' (default: off)",
+    )
     _add_output(explore)
     _add_report(explore)
     explore.set_defaults(func=_cmd_explore)
@@ -197,6 +215,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     replay.add_argument("token", metavar="TOKEN")
     replay.add_argument("--full", action="store_true", help="show every step of the interleaving")
+    replay.add_argument(
+        "--races",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="run the race detector (to see a 'race' failure again; default: off)",
+    )
     _add_output(replay)
     replay.set_defaults(func=_cmd_replay)
 
@@ -340,12 +364,13 @@ def _cmd_explore(args: argparse.Namespace) -> int:
         "bound": args.bound,
         "threads": args.threads,
         "seed": args.seed,
+        "races": args.races,
     }
     return _run_engine(args, "explore", overrides)
 
 
 def _cmd_replay(args: argparse.Namespace) -> int:
-    run = replay_token(args.token)
+    run = replay_token(args.token, races=args.races)
     if args.json:
         _emit_json({"command": "replay", "ok": not run.result.failed, "results": [run.to_dict()]})
     else:

@@ -10,9 +10,11 @@ For each buggy variant of a scenario a :class:`Lesson` holds
 3. the bug's class in plain words (``Variant.bug_class``, defined in
    :data:`BUG_CLASSES`);
 4. the fix (the first fixed variant declared after the buggy one), as a diff
-   against the buggy code, and the evidence that it holds: a
-   bounded exhaustive search (``strategy="dfs"``) where the explorer can run it,
-   and stress runs with the catalogue's settings.
+   against the buggy code, and the evidence that it holds where the explorer
+   can run it: dynamic partial-order reduction (``strategy="dpor"``, unbounded),
+   a proof over every interleaving when it exhausts within the budget, else the
+   bounded exhaustive search (``strategy="dfs"``); and stress runs with the
+   catalogue's settings. A lesson says which fixes are proved unbounded.
 
 Nothing here knows an answer in advance: every observation comes from running the
 engines on the catalogue's code.
@@ -278,27 +280,44 @@ def _evidence(
     scenario: Scenario, fix: Variant, seed: int, budget: int, progress: Progress | None
 ) -> list[Evidence]:
     plans: list[tuple[str, dict[str, Any], str]] = []
+    evidence = []
     if "explore" in fix.engines:
-        bound = settings_for(fix, "explore", {}).get("bound", DEFAULT_BOUND)
-        plans.append(
-            (
-                "explore",
-                {"strategy": "dfs", "budget": budget, "seed": seed},
-                f"exploration, every schedule with at most {bound} preemptions (dfs)",
-            )
+        proof = _run(
+            scenario, fix, "explore", {"strategy": "dpor", "budget": budget, "seed": seed}, progress
         )
+        if "verified" in proof.result.sections or proof.result.failed:
+            how = "exploration, every interleaving up to equivalence (dpor, unbounded)"
+            evidence.append(Evidence("explore", how, proof))
+        else:
+            bound = settings_for(fix, "explore", {}).get("bound", DEFAULT_BOUND)
+            plans.append(
+                (
+                    "explore",
+                    {"strategy": "dfs", "budget": budget, "seed": seed},
+                    f"exploration, every schedule with at most {bound} preemptions (dfs; "
+                    f"dpor did not exhaust within {budget} schedules)",
+                )
+            )
     if "stress" in fix.engines:
         plans.append(("stress", {"seed": seed}, "stress, real threads with noise injection"))
-    evidence = []
     for engine, overrides, how in plans:
-        bar = progress(scenario, fix, engine) if progress else None
-        try:
-            run = run_variant(scenario, fix, engine, overrides, progress=bar)
-        finally:
-            if bar is not None and hasattr(bar, "close"):
-                bar.close()
-        evidence.append(Evidence(engine, how, run))
+        evidence.append(Evidence(engine, how, _run(scenario, fix, engine, overrides, progress)))
     return evidence
+
+
+def _run(
+    scenario: Scenario,
+    fix: Variant,
+    engine: str,
+    overrides: dict[str, Any],
+    progress: Progress | None,
+) -> VariantRun:
+    bar = progress(scenario, fix, engine) if progress else None
+    try:
+        return run_variant(scenario, fix, engine, overrides, progress=bar)
+    finally:
+        if bar is not None and hasattr(bar, "close"):
+            bar.close()
 
 
 def explain(

@@ -155,6 +155,12 @@ class Evidence:
         """Whether a bounded search covered every schedule within its bound."""
         return "verified" in self.run.result.sections
 
+    @property
+    def unbounded(self) -> bool:
+        """Whether the search had no preemption bound (an exhausted one is a proof)."""
+        settings = self.run.result.settings
+        return settings.get("strategy") == "dpor" and "preemption_bound" not in settings
+
     def summary(self) -> str:
         result = self.run.result
         unit = display_unit(self.engine)
@@ -163,6 +169,11 @@ class Evidence:
             return (
                 f"FAILED ({result.kind}) in {len(result.failing_runs)} of {result.runs} "
                 f"{unit}: {first.message}"
+            )
+        if self.exhausted and self.unbounded:
+            return (
+                f"{result.sections['verified']}: the search is exhausted, proved over "
+                "every interleaving (dpor)"
             )
         if self.exhausted:
             return f"{result.sections['verified']}: the bounded search is exhausted"

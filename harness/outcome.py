@@ -44,6 +44,7 @@ FAILURE_KINDS = (
     "livelock",  # an execution exceeded its step limit
     "hang",  # a run missed its deadline (stress); stacks attached
     "linearizability",  # no sequential order explains the results (harness.linearizable)
+    "race",  # two conflicting accesses with no happens-before order (explore, races=True)
 )
 
 

@@ -44,6 +44,7 @@ from typing import Any
 import pytest
 
 from harness._pytest.config import SETTINGS, HarnessConfig, resolve
+from harness._pytest.gil import SessionGil
 from harness._pytest.lockwatch import LockWatch, inversions
 from harness._pytest.markers import (
     EXPLORE_DEFAULTS,
@@ -59,6 +60,12 @@ from harness._pytest.markers import (
 )
 from harness._pytest.run import report_text, run_explore, run_stress
 from harness._pytest.shards import SHARD_PARAM, base_nodeid, shard_count, shard_id, spread
+from harness._pytest.suite import (
+    MARKERS,
+    RunParallelNames,
+    run_unmarked,
+    threaded_unittest_method,
+)
 from harness.errors import HarnessError
 
 __all__ = [
@@ -119,7 +126,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("harness", "thread-harness (stress and explore markers)")
     for setting in SETTINGS:
         help_text = f"{setting.help} [env {setting.env}, ini {setting.ini}]"
-        if setting.name == "lockorder":
+        if setting.name in ("lockorder", "gil_ignore", "install"):
             group.addoption(
                 setting.flag, action="store_const", const="1", default=None, help=help_text
             )
@@ -127,23 +134,61 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             metavar = setting.name.upper().replace("BUDGET_", "")
             group.addoption(setting.flag, default=None, metavar=metavar, help=help_text)
         parser.addini(setting.ini, help=setting.help, default="")
+    parser.addini(
+        "harness_thread_unsafe_fixtures",
+        type="linelist",
+        default=[],
+        help="more fixtures that make a test run once, in one thread, under --harness-threads",
+    )
+    parser.addini(
+        "harness_thread_unsafe_functions",
+        type="linelist",
+        default=[],
+        help="more function names whose use makes a test run once under --harness-threads",
+    )
+
+
+#: The names pytest-run-parallel is registered under (its entry point, its module).
+_RUN_PARALLEL_NAMES = ("run-parallel", "pytest_run_parallel.plugin")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     for name in ("stress", "explore"):
         config.addinivalue_line("markers", marker_help(name))
-    command_line = {s.name: config.getoption(s.flag) for s in SETTINGS}
-    ini = {s.ini: str(config.getini(s.ini) or "") for s in SETTINGS}
-    inipath = str(config.inipath) if config.inipath else None
-    try:
-        settings = resolve(command_line, os.environ, ini, inipath)
-    except HarnessError as exc:
-        raise pytest.UsageError(f"harness: {exc}") from None
+    # pytest-run-parallel's names mean the same here; when it is installed too, its
+    # own markers and fixtures serve both plugins.
+    if not any(config.pluginmanager.hasplugin(name) for name in _RUN_PARALLEL_NAMES):
+        for line in MARKERS:
+            config.addinivalue_line("markers", line)
+        config.pluginmanager.register(RunParallelNames(), "harness-run-parallel-names")
+    settings = _settings(config, {s.name: config.getoption(s.flag) for s in SETTINGS})
     if settings.report is not None:
         settings = replace(settings, report=_report_path(config, settings))
     config.stash[_CONFIG] = settings
     config.stash[_SESSION] = _SessionState()
     config.pluginmanager.register(_Recorder(config), "harness-recorder")
+
+
+def _settings(config: pytest.Config, command_line: dict[str, Any]) -> HarnessConfig:
+    """The settings from the command line, the environment and the ini file."""
+    ini = {s.ini: str(config.getini(s.ini) or "") for s in SETTINGS}
+    inipath = str(config.inipath) if config.inipath else None
+    try:
+        return resolve(command_line, os.environ, ini, inipath)
+    except HarnessError as exc:
+        raise pytest.UsageError(f"harness: {exc}") from None
+
+
+def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+    """Install the instrumented primitives before any conftest.py is imported,
+    when the settings ask for it (:meth:`HarnessConfig.installs_early`): a lock
+    that a library makes at import is then managed wherever it is bound."""
+    known = early_config.known_args_namespace
+    command_line = {s.name: getattr(known, s.flag[2:].replace("-", "_"), None) for s in SETTINGS}
+    if _settings(early_config, command_line).installs_early():
+        from harness.sync.early import install
+
+        install()
 
 
 def _report_path(config: pytest.Config, settings: HarnessConfig) -> str:
@@ -173,11 +218,30 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         watch = LockWatch()
         watch.start()
         config.stash[_SESSION].lockwatch = watch
+    # Every process watches the GIL: a GIL build's watch costs nothing and says nothing.
+    config.stash[_SESSION].gil = SessionGil()
 
 
-def pytest_report_header(config: pytest.Config) -> str:
+def pytest_report_header(config: pytest.Config) -> list[str]:
     settings = config.stash[_CONFIG]
-    return f"harness: {settings.describe()}"
+    lines = [f"harness: {settings.describe()}"]
+    threads = settings.thread_count()
+    if threads is not None:
+        lines.append(
+            f"harness: every unmarked test body in {threads} threads, "
+            f"{settings.iterations} release(s), noise "
+            + ("the engine's default" if settings.noise is None else f"{settings.noise:g}")
+        )
+    gil = config.stash[_SESSION].gil
+    header = gil.header() if gil is not None else None
+    if header is not None:
+        lines.append(f"harness: {header}")
+    if settings.installs_early():
+        lines.append(
+            "harness: threading's primitives were instrumented before the conftests and "
+            "test modules were imported (harness.install())"
+        )
+    return lines
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -261,6 +325,22 @@ def _select_replay(session: pytest.Session, settings: HarnessConfig) -> None:
     )
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_call(item: pytest.Item) -> None:
+    # unittest methods run through unittest, not pytest_pyfunc_call: under
+    # --harness-threads the method unittest will call is swapped for one that runs
+    # it in threads (pytest's own --pdb wrapper swaps it the same way).
+    if type(item).__name__ != "TestCaseFunction" or not isinstance(item, pytest.Function):
+        return
+
+    def record(outcome: dict[str, Any]) -> None:
+        item.stash[_OUTCOME] = outcome
+
+    threaded = threaded_unittest_method(item, item.config.stash[_CONFIG], record)
+    if threaded is not None:
+        item.obj = threaded
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     # unittest methods do not go through pytest_pyfunc_call: a marker on one
     # would be ignored without a word, which is exactly the gap this plugin fills.
@@ -287,7 +367,13 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
     if misuse is not None:
         pytest.fail(misuse, pytrace=False)
     if plan is None:
-        return None
+        if inspect.iscoroutinefunction(pyfuncitem.obj):
+            return None  # the async plugin's to run
+
+        def record(outcome: dict[str, Any]) -> None:
+            pyfuncitem.stash[_OUTCOME] = outcome
+
+        return True if run_unmarked(pyfuncitem, settings, record) else None
     if inspect.iscoroutinefunction(pyfuncitem.obj):
         pytest.fail(
             f"@pytest.mark.{plan.engine} runs plain functions, not coroutines", pytrace=False
@@ -323,6 +409,13 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
     pyfuncitem.stash[_OUTCOME] = outcome
     if result.failed:
         pytest.fail(report_text(pyfuncitem, plan, result, token is not None), pytrace=False)
+    if not result.explored and plan.options["shared_state"]:
+        pytest.fail(
+            f"{plan.engine}: nothing explored, not a pass: {result.unexplored} "
+            f"(a test that touches no shared state says so with "
+            f"@pytest.mark.{plan.engine}(shared_state=False))",
+            pytrace=False,
+        )
     return True
 
 
@@ -353,6 +446,13 @@ class _Recorder:
         state.outcomes.append({"nodeid": report.nodeid, "outcome": report.outcome, **outcome})
         if outcome.get("replayed"):
             state.replayed = True
+        if outcome.get("engine") == "threads":
+            if outcome.get("unsafe"):
+                state.unthreaded.append((report.nodeid, outcome["unsafe"]))
+            else:
+                state.threaded += 1
+        elif outcome.get("engine") == "explore":
+            state.explored += outcome.get("threads", 0)
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -365,11 +465,22 @@ def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node: Any, error: Any) -> None:
-    """xdist controller: a worker finished; keep the lock-order edges it saw."""
+    """xdist controller: a worker finished; keep the lock-order edges and GIL state it sent."""
     output = getattr(node, "workeroutput", None) or {}
+    state = node.config.stash[_SESSION]
     edges = output.get("harness_lockorder")
     if edges is not None:
-        node.config.stash[_SESSION].worker_edges.extend(edges)
+        state.worker_edges.extend(edges)
+    if state.gil is not None:
+        state.gil.add_worker(output.get("harness_gil"))
+
+
+def _gil_matters(settings: HarnessConfig, state: _SessionState) -> bool:
+    """A re-enabled GIL fails the session when the session used the harness's threads
+    (the options, or a marked test ran) and ``--harness-gil-ignore`` was not given; a
+    session that only has the plugin installed is left alone."""
+    used = settings.threads is not None or settings.explore is not None or bool(state.outcomes)
+    return used and not settings.gil_ignore
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -384,10 +495,17 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         finally:
             watch.stop()
             state.lockwatch = None
+    gil_state = state.gil.stop() if state.gil is not None else None
     if _is_xdist_worker(config):
         if settings.lockorder:
             config.workeroutput["harness_lockorder"] = edges  # type: ignore[attr-defined]
+        if gil_state is not None:
+            config.workeroutput["harness_gil"] = gil_state.as_json()  # type: ignore[attr-defined]
         return
+    if state.gil is not None and state.gil.reenabled() and _gil_matters(settings, state):
+        state.gil_failed = True
+        if session.exitstatus == 0:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
     if settings.lockorder:
         state.inversions = inversions(edges, str(config.rootpath))
         if state.inversions and session.exitstatus == 0:
@@ -404,6 +522,28 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     settings = config.stash[_CONFIG]
     state = config.stash[_SESSION]
     write = terminalreporter.write_line
+    if (settings.threads is not None or settings.explore is not None) and not _is_xdist_worker(
+        config
+    ):
+        terminalreporter.section("harness threads")
+        if settings.threads is not None:
+            write(
+                f"{state.threaded} test(s) ran in {settings.thread_count()} threads; "
+                f"{len(state.unthreaded)} ran once, in one thread:"
+            )
+            for nodeid, reason in sorted(state.unthreaded):
+                write(f"    {nodeid}: {reason}")
+        if settings.explore is not None:
+            write(f"{state.explored} test(s) that start threads were explored")
+    gil_line = state.gil.summary() if state.gil is not None else None
+    if gil_line is not None and not _is_xdist_worker(config):
+        write(f"harness: {gil_line}", red=state.gil_failed)
+        if state.gil_failed:
+            write(
+                "harness: the GIL was re-enabled during the session, so its tests did not all "
+                "run in parallel: the run fails (--harness-gil-ignore accepts it)",
+                red=True,
+            )
     if settings.lockorder and not _is_xdist_worker(config):
         terminalreporter.section("harness lock order")
         if not state.inversions:
@@ -439,6 +579,11 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     recorder = config.pluginmanager.get_plugin("harness-recorder")
     if recorder is not None:
         config.pluginmanager.unregister(recorder)
+    settings = config.stash.get(_CONFIG, None)
+    if settings is not None and settings.installs_early():
+        from harness.sync.early import uninstall
+
+        uninstall()  # pytester runs many sessions in one process
 
 
 # -- session state ----------------------------------------------------------------------
@@ -456,6 +601,11 @@ class _SessionState:
     replayed: bool = False
     unused_replay: bool = False
     tests_run: int = 0
+    threaded: int = 0  # tests run in threads by --harness-threads
+    explored: int = 0  # tests explored by --harness-explore
+    unthreaded: list[tuple[str, str]] = field(default_factory=list)  # (nodeid, reason)
+    gil: SessionGil | None = None
+    gil_failed: bool = False  # an import re-enabled the GIL and that fails the session
 
     def lockwatch_paused(self) -> AbstractContextManager[None]:
         watch = self.lockwatch

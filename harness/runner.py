@@ -27,12 +27,25 @@ ProgressFactory = Callable[[Scenario, Variant], Any]
 #: The budget of ``--strategy dfs`` when none is given: enough for every bounded
 #: search of the catalogue (the largest, deadlock:timeout, takes 3,704 schedules).
 DFS_BUDGET = 100_000
+#: The budget of ``--strategy dpor`` when none is given (the issue's goal: every
+#: catalogue fix with a finite space exhausts within it).
+DPOR_BUDGET = 10_000
 
 #: The settings each engine takes from a variant or the command line.
 ENGINE_SETTINGS = {
     "stress": frozenset({"runs", "seconds", "threads", "noise", "seed", "timeout"}),
     "explore": frozenset(
-        {"strategy", "budget", "bound", "depth", "threads", "seed", "max_steps", "timeout"}
+        {
+            "strategy",
+            "budget",
+            "bound",
+            "depth",
+            "threads",
+            "seed",
+            "max_steps",
+            "timeout",
+            "races",
+        }
     ),
 }
 
@@ -59,6 +72,8 @@ def settings_for(variant: Variant, engine: str, overrides: Mapping[str, Any]) ->
     # without a budget, search until the bounded space is exhausted.
     if explicit.get("strategy") == "dfs" and "budget" not in explicit:
         settings["budget"] = DFS_BUDGET
+    if explicit.get("strategy") == "dpor" and "budget" not in explicit:
+        settings["budget"] = DPOR_BUDGET
     settings.update(explicit)
     return settings
 
@@ -105,8 +120,11 @@ def run_variant(
     return VariantRun(scenario, variant, engine, result)
 
 
-def replay_token(token: str) -> VariantRun:
-    """Replay a token recorded on a catalogue variant (``harness replay TOKEN``)."""
+def replay_token(token: str, races: bool = False) -> VariantRun:
+    """Replay a token recorded on a catalogue variant (``harness replay TOKEN``).
+
+    ``races``: run the race detector too (to see a ``race`` failure again).
+    """
     schedule = decode(token)
     schedule.check_interpreter()
     if not schedule.target:
@@ -147,6 +165,7 @@ def replay_token(token: str) -> VariantRun:
         observe=variant.observe,
         teardown=variant.teardown,
         target=schedule.target,
+        races=races,
     )
     result.settings["threads"] = threads
     return VariantRun(scenario, variant, "explore", result)

@@ -105,6 +105,24 @@ def _shutdown(sock: socket.socket) -> None:
         pass
 
 
+def _join_starting(thread: threading.Thread, deadline: float) -> None:
+    """Join ``thread``, which may still be inside its own ``start()``.
+
+    A thread has its ident a moment before ``start()`` marks it started, and
+    ``join()`` refuses it in between ("cannot join thread before it is
+    started"). With truly parallel threads (free-threaded 3.13t) a teardown
+    running beside the program's ``start()`` lands there; wait for the mark
+    (``Thread._started``, the Event ``start()`` itself waits on) first.
+    """
+    started = getattr(thread, "_started", None)
+    if started is not None and not started.is_set():
+        started.wait(max(deadline - time.monotonic(), 0.0))
+    try:
+        thread.join(max(deadline - time.monotonic(), 0.0))
+    except RuntimeError:
+        pass  # still not started by the deadline: live_threads() names it
+
+
 class Tracker:
     """Every socket and thread one run opens, so that teardown can undo them all.
 
@@ -175,7 +193,7 @@ class Tracker:
                     _shutdown(sock)
             for thread in threads:
                 if thread is not current and thread.ident is not None:
-                    thread.join(max(deadline - time.monotonic(), 0.0))
+                    _join_starting(thread, deadline)
         for sock in sockets:
             sock.close()
         return self.live_threads()

@@ -185,7 +185,9 @@ def start_targets(state: State, program: Program) -> None:
     for worker in workers:
         worker.start()
     program.alive_after_join = join_all(workers, LONG)
-    program.errors = [repr(exc) for exc in errors]
+    # In the order the jobs raised, which threads decide; sorted, so that one
+    # failure gets one label (and one message) however the threads finished.
+    program.errors = sorted(repr(exc) for exc in errors)
 
 
 # -- judging ----------------------------------------------------------------------

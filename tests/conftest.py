@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import gc
 import os
+import shutil
+import subprocess
 import sys
+import sysconfig
 import threading
 import time
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -58,3 +63,36 @@ def no_leaks():
     new_fds = {fd: target for fd, target in _open_fds().items() if fds_before.get(fd) != target}
     assert not leftover, f"threads left running: {leftover}"
     assert not new_fds, f"file descriptors left open: {new_fds}"
+
+
+# An extension module without a Py_mod_gil slot: importing it on 3.13t re-enables the GIL.
+_GIL_MODULE_C = """
+#include <Python.h>
+static struct PyModuleDef gilmod = {PyModuleDef_HEAD_INIT, "gilmod", NULL, -1, NULL};
+PyMODINIT_FUNC PyInit_gilmod(void) { return PyModule_Create(&gilmod); }
+"""
+
+
+@pytest.fixture
+def gil_extension() -> Callable[[Path], Path]:
+    """Builds, in a given folder, an extension module ``gilmod`` without a
+    ``Py_mod_gil`` slot: importing it on 3.13t re-enables the GIL."""
+    return _build_gil_module
+
+
+def _build_gil_module(directory: Path) -> Path:
+    """Compile `gilmod` for this interpreter with the C compiler found here (bounded)."""
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        pytest.skip("needs a C compiler to build an extension module without Py_mod_gil")
+    source = directory / "gilmod.c"
+    source.write_text(_GIL_MODULE_C)
+    target = directory / ("gilmod" + sysconfig.get_config_var("EXT_SUFFIX"))
+    include = sysconfig.get_paths()["include"]
+    subprocess.run(
+        [cc, "-shared", "-fPIC", f"-I{include}", str(source), "-o", str(target)],
+        check=True,
+        timeout=120,
+        capture_output=True,
+    )
+    return target

@@ -76,7 +76,8 @@ EXPLORE = {
     "threads": [c for c in COUNT if c is not None],
     "strategy": ["bfs", "", "PCT", "pct ", None, 3, ("pct",), Unprintable()],
     "seed": SEED,
-    "bound": [-1, 11, 1.5, True, None, "2", 10**12],
+    # None is legal: dfs takes 2, dpor searches without a bound
+    "bound": [-1, 11, 1.5, True, "2", 10**12],
     "depth": [0, 11, True, None, 2.5],
     "max_steps": COUNT,
     "timeout": SECONDS,

@@ -55,6 +55,10 @@ def test_fixed_variants_exit_0(capsys, variant):
         (["stress", "--threads", "1", "thevar"], "needs at least 2 threads"),
         (["stress", "--noise", "1.5", "thevar"], "--noise: must be between 0 and 1"),
         (["stress", "--noise", "nan", "thevar"], "--noise: expected a finite number"),
+        (
+            ["stress", "--noise", "loud", "thevar"],
+            "--noise: expected a number, got 'loud' (or 'auto')",
+        ),
         (["stress", "--seconds", "0", "thevar"], "--seconds: must be a positive number"),
         (["stress", "--runs", "5", "--seconds", "1"], "not allowed with argument"),
         (["stress", "--bogus"], "unrecognized arguments: --bogus"),
@@ -120,6 +124,13 @@ def test_stress_json_is_one_document(capsys):
     verdicts = {h["verdict"] for h in result["histogram"]}
     assert "FORBIDDEN" in verdicts and verdicts <= {"ACCEPTABLE", "FORBIDDEN"}
     assert sum(h["count"] for h in result["histogram"]) == 100
+
+
+def test_stress_takes_noise_auto(capsys):
+    code, out, _ = run(capsys, "stress", "thevar:buggy", "--runs", "5", "--noise", "auto", "--json")
+    assert code == 1, out
+    (entry,) = json.loads(out)["results"]
+    assert entry["result"]["settings"]["noise"] == "auto"
 
 
 def test_list_json_names_every_scenario_and_variant(capsys):
@@ -207,3 +218,11 @@ def test_dfs_without_a_budget_searches_until_the_bound_is_exhausted(capsys):
     code, out, _ = run(capsys, "explore", "deadlock:ordered", "--strategy", "dfs")
     assert code == 0, out
     assert re.search(r"verified: all \d+ schedules with <= 2 preemptions hold", out), out
+
+
+@pytest.mark.timeout(120)
+def test_explore_takes_the_pos_strategy_and_names_it_in_the_result(capsys):
+    code, out, _ = run(capsys, "explore", "thevar:buggy", "--strategy", "pos", "--budget", "200")
+    assert code == 1 and "FAILED (assert)" in out, out
+    code, out, _ = run(capsys, "explore", "thevar", "--strategy", "pos", "--budget", "50")
+    assert "thevar:buggy  FAILED" in out, out

@@ -7,12 +7,12 @@ a GIL once re-enabled stays on for the rest of the process.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 import sysconfig
 import textwrap
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -23,31 +23,6 @@ FREE_THREADED = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
 needs_free_threading = pytest.mark.skipif(
     not FREE_THREADED, reason="needs a free-threaded build (sysconfig Py_GIL_DISABLED)"
 )
-
-# An extension module without a Py_mod_gil slot: importing it on 3.13t re-enables the GIL.
-_GIL_MODULE_C = """
-#include <Python.h>
-static struct PyModuleDef gilmod = {PyModuleDef_HEAD_INIT, "gilmod", NULL, -1, NULL};
-PyMODINIT_FUNC PyInit_gilmod(void) { return PyModule_Create(&gilmod); }
-"""
-
-
-def build_gil_module(directory: Path) -> Path:
-    """Compile `gilmod` for this interpreter with the C compiler found here (bounded)."""
-    cc = shutil.which("cc") or shutil.which("gcc")
-    if cc is None:
-        pytest.skip("needs a C compiler to build an extension module without Py_mod_gil")
-    source = directory / "gilmod.c"
-    source.write_text(_GIL_MODULE_C)
-    target = directory / ("gilmod" + sysconfig.get_config_var("EXT_SUFFIX"))
-    include = sysconfig.get_paths()["include"]
-    subprocess.run(
-        [cc, "-shared", "-fPIC", f"-I{include}", str(source), "-o", str(target)],
-        check=True,
-        timeout=120,
-        capture_output=True,
-    )
-    return target
 
 
 def run_python(code: str, *args: str, cwd: Path | None = None) -> str:
@@ -132,8 +107,10 @@ def test_watch_sees_gil_forced_on_from_the_command_line() -> None:
 
 @needs_free_threading
 @pytest.mark.parametrize("warning_filter", ["default", "ignore"])
-def test_watch_names_the_module_that_reenabled_the_gil(tmp_path: Path, warning_filter: str) -> None:
-    build_gil_module(tmp_path)
+def test_watch_names_the_module_that_reenabled_the_gil(
+    tmp_path: Path, warning_filter: str, gil_extension: Callable[[Path], Path]
+) -> None:
+    gil_extension(tmp_path)
     out = run_python(
         f"""
         import sys
@@ -150,9 +127,11 @@ def test_watch_names_the_module_that_reenabled_the_gil(tmp_path: Path, warning_f
 
 
 @needs_free_threading
-def test_results_report_an_import_that_reenabled_the_gil_mid_run(tmp_path: Path) -> None:
+def test_results_report_an_import_that_reenabled_the_gil_mid_run(
+    tmp_path: Path, gil_extension: Callable[[Path], Path]
+) -> None:
     # The first run's actor imports the extension: the GIL comes back mid-call.
-    build_gil_module(tmp_path)
+    gil_extension(tmp_path)
     out = run_python(
         f"""
         import json, sys

@@ -43,6 +43,7 @@ def snapshot():
         "time": tuple(getattr(time, n) for n in ("sleep", "monotonic", "time", "perf_counter")),
         "future": tuple(getattr(Future, n) for n in ("set_exception", "result", "exception")),
         "switch": sys.getswitchinterval(),
+        "frozen": gc.get_freeze_count(),  # the engines freeze older garbage while they run
         "trace": sys.gettrace(),
         "monitoring": monitoring_tools(),
         "monitors": list(context.monitors),
@@ -249,7 +250,9 @@ MIXED = {
             setup=Crossed,
             actors=lambda x: [lambda: a_then_b(x), lambda: b_then_a(x)],
             runs=1,
-            timeout=0.05,
+            # Long enough for a loaded machine to reach the cycle; the watchdog
+            # ends the run as soon as it is confirmed, so it costs ~0.2 s.
+            timeout=5,
         ),
         "deadlock",
         20,

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import _thread
 import threading
 import time
 
 import pytest
 
 import harness
-from harness import UsageError, Verdict
+from harness import UsageError, Verdict, sync
+from harness.stress import watchdog
 
 
 class Box:
@@ -109,23 +111,143 @@ def test_watchdog_reports_a_deadlock_with_its_cycle_and_moves_on():
     assert "abandoned_threads" not in result.settings, "instrumented locks let the threads unwind"
 
 
-@pytest.mark.timeout(30)
-def test_a_run_that_misses_its_deadline_without_a_cycle_is_a_hang():
+@pytest.mark.timeout(60)
+def test_a_deadlock_no_timeout_can_end_is_reported_before_the_deadline():
+    # Each of 20 runs deadlocks for certain; with a 30 s deadline, waiting it out
+    # would take 10 minutes. The confirmed cycle ends each run at once, and the
+    # instrumented locks let every stuck thread unwind: none is left behind.
     def setup():
-        return threading.Event()
+        return {"a": threading.Lock(), "b": threading.Lock(), "both_hold_one": threading.Barrier(2)}
+
+    def take(first, second, state):
+        with state[first]:
+            state["both_hold_one"].wait(timeout=30)
+            with state[second]:
+                pass
+
+    before = threading.active_count()
+    started = time.monotonic()
+    result = harness.stress(
+        setup,
+        lambda s: [lambda: take("a", "b", s), lambda: take("b", "a", s)],
+        runs=20,
+        noise=0,
+        timeout=30,
+    )
+    elapsed = time.monotonic() - started
+    assert result.kind == "deadlock" and len(result.failing_runs) == 20, str(result)
+    assert elapsed < 30, f"20 deadlocked runs took {elapsed:.1f}s: one deadline is 30 s"
+    assert threading.active_count() == before, threading.enumerate()
+
+
+def test_a_cycle_of_waits_with_timeouts_is_left_to_resolve():
+    # The fix that backs off (acquire with a timeout) forms short-lived cycles: they
+    # must not be called deadlocks.
+    def setup():
+        return {"a": threading.Lock(), "b": threading.Lock(), "both_hold_one": threading.Barrier(2)}
+
+    def take(first, second, state):
+        with state[first]:
+            state["both_hold_one"].wait(timeout=30)
+            if state[second].acquire(timeout=0.3):
+                state[second].release()
 
     result = harness.stress(
         setup,
-        lambda e: [lambda: e.wait()],
+        lambda s: [lambda: take("a", "b", s), lambda: take("b", "a", s)],
+        runs=3,
+        noise=0,
+        timeout=30,
+    )
+    assert not result.failed, str(result)
+
+
+@pytest.mark.timeout(30)
+def test_a_run_that_misses_its_deadline_without_a_cycle_is_a_hang():
+    # The actor blocks on a raw lock the harness does not instrument: it could be
+    # released at any time from outside, so this is a hang, not a deadlock.
+    def setup():
+        gate = _thread.allocate_lock()
+        gate.acquire()
+        return gate
+
+    def teardown(gate):
+        gate.release()
+
+    result = harness.stress(
+        setup,
+        lambda gate: [lambda: gate.acquire(timeout=10) and gate.release()],
         runs=1,
         noise=0,
         timeout=0.3,
-        teardown=lambda e: e.set(),
+        teardown=teardown,
     )
-    assert result.kind == "hang"
+    assert result.kind == "hang", str(result)
     failure = result.failures[0].failure
     assert "1 of 1 threads still running after 0.3s" in failure.message
-    assert "waits for state (Event)" in failure.details, failure.details
+    assert "gate.acquire(timeout=10)" in failure.details, failure.details
+
+
+class _NestedMonitor:
+    """The nested-monitor lockout: T0 holds ``outer`` and waits on ``ready`` (which
+    releases only ready's own lock); T1 needs ``outer`` to notify."""
+
+    def __init__(self):
+        self.outer = threading.Lock()
+        self.ready = threading.Condition()
+        self.waiting = threading.Event()
+
+    def waiter(self):
+        with self.outer, self.ready:
+            self.waiting.set()
+            self.ready.wait()
+
+    def notifier(self):
+        self.waiting.wait(timeout=30)
+        with self.outer, self.ready:
+            self.ready.notify()
+
+    @staticmethod
+    def actors(state):
+        return [state.waiter, state.notifier]
+
+
+@pytest.mark.timeout(60)
+def test_threads_that_all_wait_on_conditions_are_a_deadlock_ended_early():
+    # The nested-monitor lockout: T0 holds `outer` and waits on `ready` (which
+    # releases only ready's own lock); T1 needs `outer` to notify. No cycle of
+    # held locks (a Condition wait has no holder), yet no thread can ever run.
+    # Each run is a deadlock named with both waits, ended long before the 30 s
+    # deadline, and every stuck thread unwinds.
+    before = threading.active_count()
+    started = time.monotonic()
+    result = harness.stress(_NestedMonitor, _NestedMonitor.actors, runs=5, noise=0, timeout=30)
+    elapsed = time.monotonic() - started
+    assert result.kind == "deadlock" and len(result.failing_runs) == 5, str(result)
+    message = result.failures[0].failure.message
+    assert "T0 waits for ready (Condition)" in message, message
+    assert "T1 waits for outer (Lock) held by T0" in message, message
+    assert elapsed < 30, f"5 deadlocked runs took {elapsed:.1f}s: one deadline is 30 s"
+    assert threading.active_count() == before, threading.enumerate()
+    assert result.settings["deadlocks_ended_early"] == 5, result.settings
+    assert "5 deadlocked run(s) ended as soon as the deadlock was confirmed" in str(result)
+
+
+@pytest.mark.timeout(30)
+def test_a_waiting_thread_is_no_deadlock_while_another_thread_can_act():
+    # T1 waits with no timeout, but T0 is computing its way to the set(): the
+    # watchdog must not end the run early (T0 is not in an untimed wait).
+    def setup():
+        return threading.Event()
+
+    def setter(e):
+        sum(range(2_000_000))  # busy for a while, in no wait at all
+        e.set()
+
+    result = harness.stress(
+        setup, lambda e: [lambda: setter(e), lambda: e.wait()], runs=3, noise=0, timeout=10
+    )
+    assert not result.failed, str(result)
 
 
 def test_exceptions_of_every_thread_are_kept_with_tracebacks():
@@ -287,7 +409,9 @@ def test_teardown_runs_after_every_run_even_a_hung_one():
         teardown=teardown,
     )
     assert len(torn_down) == 2
-    assert result.kind == "hang"
+    # Nothing in the run can set the event (only the teardown does): every thread
+    # waits with no timeout, which is a deadlock, as explore would say.
+    assert result.kind == "deadlock", str(result)
     assert "abandoned_threads" not in result.settings, "teardown freed the stuck threads"
 
 
@@ -334,3 +458,64 @@ def test_system_exit_in_a_thread_is_not_a_failure():
 
     assert not harness.stress(lambda: None, lambda s: [actor], runs=2, noise=0).failed
     assert not harness.explore(lambda: None, lambda s: [actor], budget=2).failed
+
+
+@pytest.mark.timeout(60)
+def test_runs_stop_when_a_thread_cannot_be_unwound():
+    # A raw lock the harness does not instrument: the stuck actor cannot be
+    # unwound, so stress must not start run after run, each leaving one more
+    # thread behind. It stops after the first and says why.
+    gate = _thread.allocate_lock()
+    gate.acquire()
+    before = threading.active_count()
+    try:
+        result = harness.stress(
+            lambda: None, lambda s: [lambda: gate.acquire()], runs=20, noise=0, timeout=0.3
+        )
+        assert result.runs == 1, str(result)
+        assert result.kind == "hang", str(result)
+        assert result.settings["abandoned_threads"] == 1, result.settings
+        assert "no further run was started" in str(result), str(result)
+        assert threading.active_count() == before + 1, threading.enumerate()
+        # The thread left behind is not one that could wake a later call's
+        # threads: a deadlock there is still ended as soon as it is confirmed.
+        started = time.monotonic()
+        later = harness.stress(_NestedMonitor, _NestedMonitor.actors, runs=2, noise=0, timeout=30)
+        assert later.kind == "deadlock", str(later)
+        assert time.monotonic() - started < 30, "waited out a deadline"
+    finally:
+        gate.release()  # lets the one stuck thread end
+
+
+def _waits_of(*objects: object) -> dict[int, object]:
+    """Wait records as ``context.waiting_for`` holds them, one made-up thread each."""
+    return {1000 + i: (obj, None) for i, obj in enumerate(objects)}
+
+
+def test_woken_waiters_that_the_os_has_not_run_yet_are_no_deadlock(monkeypatch):
+    # The holder released its lock and ended; the two waiters it woke are still
+    # recorded as waiting (a loaded machine had not scheduled them for both looks).
+    free = sync.Lock()
+    waits = _waits_of(free, free)
+    monkeypatch.setattr(watchdog, "_stuck_for_good", lambda: waits)
+    monkeypatch.setattr(watchdog, "CYCLE_CONFIRM_DELAY", 0.0)
+    assert not watchdog._all_stuck_confirmed()
+    held = sync.Lock()
+    assert held.acquire(False)
+    try:
+        held_waits = _waits_of(held, held)
+        monkeypatch.setattr(watchdog, "_stuck_for_good", lambda: held_waits)
+        assert watchdog._all_stuck_confirmed(), "threads waiting on a held lock are stuck"
+    finally:
+        held.release()
+
+
+def test_a_notified_condition_waiter_is_no_deadlock(monkeypatch):
+    condition = sync.Condition()
+    # Two threads recorded waiting on the condition, none parked any more: notified.
+    waits = _waits_of(condition, condition)
+    monkeypatch.setattr(watchdog, "_stuck_for_good", lambda: waits)
+    monkeypatch.setattr(watchdog, "CYCLE_CONFIRM_DELAY", 0.0)
+    assert not watchdog._all_stuck_confirmed()
+    condition._waiters.extend([object(), object()])  # both still parked: stuck
+    assert watchdog._all_stuck_confirmed()

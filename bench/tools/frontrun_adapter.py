@@ -29,7 +29,7 @@ from typing import Any
 from bench.programs import BenchProgram
 from bench.tools.base import ERROR, INCONCLUSIVE, Attempt, Bounds, judge
 
-__all__ = ["MAX_OPS_LADDER", "attempt", "calibrate_max_ops", "frontrun_kind"]
+__all__ = ["MAX_OPS_LADDER", "attempt", "calibrate_max_ops", "frontrun_kind", "race_attempt"]
 
 #: frontrun's default ``max_ops`` first, then larger ones: the first that lets a
 #: schedule run to its end is used.
@@ -81,6 +81,8 @@ def _invariant_for(program: BenchProgram) -> Callable[[Any], bool]:
 def frontrun_kind(explanation: str | None) -> str:
     """Our failure kind for a frontrun explanation."""
     text = (explanation or "").lstrip()
+    if text.startswith("Unsynchronized race"):  # error_on_any_race
+        return "race"
     if text.startswith("Deadlock"):
         return "deadlock"
     if text.startswith("Worker crash"):
@@ -170,6 +172,56 @@ def attempt(program: BenchProgram, strategy: str, seed: int, bounds: Bounds) -> 
     if strategy == "dpor" and explored < bounds.schedules and seconds < bounds.seconds:
         bound_note = "search exhausted"
     return Attempt(seed, status, None, explored, seconds, f"{note} {bound_note}".strip())
+
+
+def race_attempt(program: BenchProgram, bounds: Bounds) -> Attempt:
+    """frontrun's DPOR with ``error_on_any_race=True``: any unsynchronized race fails.
+
+    frontrun accepts the option with its DPOR strategy only (its random strategy
+    rejects it), so the search is deterministic and the seed is 0. It checks for
+    races after each execution, before the invariant; a buggy program counts as
+    found when the first report is a race or a failure of a kind it accepts, a
+    fixed program as a false alarm on any report. frontrun has no way to mark a
+    location benign, so ``program.races_ignore`` is not passed on.
+    """
+    os.environ.setdefault("FRONTRUN_ACTIVE", "1")  # what the frontrun CLI sets
+    frontrun = _frontrun()
+    setup, workers, _ = _workers_for(program)
+    started = time.perf_counter()
+    try:
+        result = frontrun.explore(
+            setup=setup,
+            workers=workers,
+            invariant=_invariant_for(program),
+            strategy="dpor",
+            error_on_any_race=True,
+            max_executions=bounds.schedules,
+            reproduce_on_failure=0,
+            total_timeout=bounds.seconds,
+        )
+    except Exception as exc:
+        seconds = time.perf_counter() - started
+        if _is_frontrun_error(exc):
+            return Attempt(0, ERROR, None, 0, seconds, f"{type(exc).__name__}: {exc}"[:200])
+        status = judge(program.buggy, program.accepts("exception"), True)
+        return Attempt(0, status, "exception", 1, seconds, f"{type(exc).__name__}: {exc}"[:200])
+    seconds = time.perf_counter() - started
+    explored = result.num_explored
+    if result.property_holds is None:
+        reason = (result.inconclusive_reason or "").splitlines()[0][:200]
+        return Attempt(0, INCONCLUSIVE, None, explored, seconds, reason)
+    if result.property_holds is False:
+        kind = frontrun_kind(result.explanation)
+        accepted = kind == "race" or program.accepts(kind)
+        status = judge(program.buggy, accepted, True)
+        first_line = (result.explanation or "").splitlines()[0][:150]
+        return Attempt(0, status, kind, explored, seconds, first_line)
+    status = judge(program.buggy, False, False)
+    if explored < bounds.schedules and seconds < bounds.seconds:
+        note = "search exhausted"
+    else:
+        note = "time bound" if seconds >= bounds.seconds else "bound reached"
+    return Attempt(0, status, None, explored, seconds, note)
 
 
 def _is_frontrun_error(exc: BaseException) -> bool:

@@ -39,6 +39,8 @@ AUTO = "auto"
 
 #: Largest accepted budget scale: a typo like ``1e9`` should not run for a year.
 MAX_BUDGET_SCALE = 10_000.0
+#: Most threads ``--harness-threads`` runs each test body in.
+MAX_TEST_THREADS = 256
 #: Most shards one explore test may be split into.
 MAX_SHARDS = 1024
 
@@ -72,6 +74,34 @@ def _parse_token(text: str) -> str:
     token = text.strip()
     decode(token)  # raises TokenError (a UsageError) with what is wrong
     return token
+
+
+def _parse_threads(text: str) -> int | str:
+    if text.strip().lower() == AUTO:
+        return AUTO
+    value = _parse_int(text)
+    if not 1 <= value <= MAX_TEST_THREADS:
+        raise ValueError(f"expected 'auto' or 1 to {MAX_TEST_THREADS}, got {text!r}")
+    return value
+
+
+def _parse_positive(text: str) -> int:
+    value = _parse_int(text)
+    if value < 1:
+        raise ValueError(f"expected a whole number of at least 1, got {text!r}")
+    return value
+
+
+def _parse_noise(text: str) -> float | str:
+    if text.strip() == "auto":
+        return "auto"
+    try:
+        value = float(text.strip())
+    except ValueError:
+        raise ValueError(f"expected a probability or 'auto', got {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"expected a probability from 0 to 1, got {text!r}")
+    return value
 
 
 def _parse_path(text: str) -> str:
@@ -168,6 +198,15 @@ SETTINGS: tuple[Setting, ...] = (
         "watch every lock of the session and report locks taken in inconsistent orders",
     ),
     Setting(
+        "races",
+        "--harness-races",
+        "HARNESS_RACES",
+        "harness_races",
+        _parse_bool,
+        False,
+        "run the happens-before race detector in explore tests whose marker sets no races=",
+    ),
+    Setting(
         "shards",
         "--harness-shards",
         "HARNESS_SHARDS",
@@ -175,6 +214,65 @@ SETTINGS: tuple[Setting, ...] = (
         _parse_shards,
         AUTO,
         "split each explore test into this many shards by seed ('auto': one per xdist worker)",
+    ),
+    Setting(
+        "threads",
+        "--harness-threads",
+        "HARNESS_THREADS",
+        "harness_threads",
+        _parse_threads,
+        None,
+        "run every unmarked test body in this many threads released together, with noise "
+        "('auto': one per CPU)",
+    ),
+    Setting(
+        "iterations",
+        "--harness-iterations",
+        "HARNESS_ITERATIONS",
+        "harness_iterations",
+        _parse_positive,
+        1,
+        "with --harness-threads: release the threads this many times per test (default 1)",
+    ),
+    Setting(
+        "noise",
+        "--harness-noise",
+        "HARNESS_NOISE",
+        "harness_noise",
+        _parse_noise,
+        None,
+        "with --harness-threads: probability of a forced thread switch at each read or "
+        "write of shared state, or 'auto' (the default: high at a thread's first "
+        "points, falling to 0.001 with a GIL, 0.05 free-threaded; 0: off)",
+    ),
+    Setting(
+        "explore",
+        "--harness-explore",
+        "HARNESS_EXPLORE",
+        "harness_explore",
+        _parse_positive,
+        None,
+        "explore every unmarked test that starts threads for this many schedules",
+    ),
+    Setting(
+        "install",
+        "--harness-install",
+        "HARNESS_INSTALL",
+        "harness_install",
+        _parse_bool,
+        None,
+        "install the instrumented threading primitives before conftest.py and the test "
+        "modules are imported, so the locks a library makes at import are managed "
+        "(default: on with --harness-explore; HARNESS_INSTALL=0 turns it off)",
+    ),
+    Setting(
+        "gil_ignore",
+        "--harness-gil-ignore",
+        "HARNESS_GIL_IGNORE",
+        "harness_gil_ignore",
+        _parse_bool,
+        False,
+        "on a free-threaded build, do not fail the session when an import re-enabled the GIL",
     ),
 )
 
@@ -190,7 +288,14 @@ class HarnessConfig:
     replay: str | None = None
     report: str | None = None
     lockorder: bool = False
+    races: bool = False
     shards: int | str = AUTO
+    threads: int | str | None = None
+    iterations: int = 1
+    noise: float | str | None = None
+    explore: int | None = None
+    install: bool | None = None
+    gil_ignore: bool = False
     #: Where each value came from: "default", "command line (--harness-seed)",
     #: "environment (HARNESS_SEED)" or "ini file (harness_seed in setup.cfg)".
     sources: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
@@ -202,6 +307,18 @@ class HarnessConfig:
     def is_set(self, name: str) -> bool:
         """Whether setting ``name`` was given rather than defaulted."""
         return self.source(name) != "default"
+
+    def thread_count(self) -> int | None:
+        """``--harness-threads`` as a number ('auto': the CPUs this process may use)."""
+        if self.threads == AUTO:
+            cpus = os.process_cpu_count() if hasattr(os, "process_cpu_count") else None
+            return max(2, cpus or os.cpu_count() or 2)
+        return None if self.threads is None else int(self.threads)
+
+    def installs_early(self) -> bool:
+        """Whether :func:`harness.install` runs before the conftests are imported:
+        as asked, else when every threaded test is explored (``--harness-explore``)."""
+        return self.install if self.install is not None else self.explore is not None
 
     def scaled(self, count: int) -> int:
         """``count`` runs or schedules times the budget scale; never below 1."""

@@ -31,13 +31,14 @@ __all__ = [
 STRESS_DEFAULTS: dict[str, Any] = {
     "threads": 4,
     "runs": 20,
-    "noise": 0.001,
+    "noise": None,  # None: the engine's default, "auto" (falls to 0.001 GIL, 0.05 free-threaded)
     "seed": None,  # None: the session's seed (--harness-seed)
     "timeout": 60.0,
     "lockorder": True,
     "leaks": True,
     "setup": None,  # builds the state the threads of one run share: harness_state
     "check": None,  # judges that state after every run
+    "shared_state": True,  # False: the body touches no shared state, reaching no point is fine
 }
 
 EXPLORE_DEFAULTS: dict[str, Any] = {
@@ -45,10 +46,13 @@ EXPLORE_DEFAULTS: dict[str, Any] = {
     "strategy": "mixed",
     "seed": None,
     "timeout": 10.0,
-    "bound": 2,
+    "bound": None,  # dfs: 2; dpor: unbounded
     "max_steps": 100_000,
     "lockorder": True,
     "leaks": True,
+    "shared_state": True,
+    "races": None,  # None: the session's setting (--harness-races, default off)
+    "races_ignore": (),  # locations unsynchronized on purpose ("Stats.hits")
 }
 
 #: The test argument that holds a stress thread's index (0 .. threads-1).

@@ -35,7 +35,7 @@ def _test_arguments(item: pytest.Function) -> dict[str, Any]:
 
 def run_stress(item: pytest.Function, plan: Plan, config: HarnessConfig) -> Result:
     from harness import _program, _validate
-    from harness.stress import MAX_RUNS, stress
+    from harness.stress import DEFAULT_NOISE, MAX_RUNS, stress
 
     options = plan.options
     arguments = _test_arguments(item)
@@ -58,7 +58,7 @@ def run_stress(item: pytest.Function, plan: Plan, config: HarnessConfig) -> Resu
         actors,
         options["check"],
         runs=config.scaled(options["runs"]),
-        noise=options["noise"],
+        noise=DEFAULT_NOISE if options["noise"] is None else options["noise"],
         seed=plan.seed,
         timeout=options["timeout"],
         lockorder=options["lockorder"],
@@ -83,6 +83,7 @@ def run_explore(
         return [body]
 
     target = base_nodeid(item)
+    races = config.races if options["races"] is None else bool(options["races"])
     with thread_tracing_chained():
         if token is not None:
             return replay(
@@ -92,6 +93,8 @@ def run_explore(
                 max_steps=options["max_steps"],
                 timeout=options["timeout"],
                 target=target,
+                races=races,
+                races_ignore=options["races_ignore"],
             )
         _validate.count("budget", options["budget"], MAX_BUDGET)  # before scaling
         budget = config.scaled(options["budget"])
@@ -110,6 +113,8 @@ def run_explore(
             lockorder=options["lockorder"],
             leaks=options["leaks"],
             target=target,
+            races=races,
+            races_ignore=options["races_ignore"],
         )
 
 

@@ -15,7 +15,7 @@ __all__ = ["SHARD_PARAM", "base_nodeid", "shard_count", "shard_id", "spread"]
 #: The hidden parameter that splits an explore test into shards.
 SHARD_PARAM = "_harness_shard"
 #: Strategies whose schedules depend on the seed; only these are sharded.
-_SEEDED_STRATEGIES = ("random", "pct", "mixed")
+_SEEDED_STRATEGIES = ("random", "pct", "mixed", "pos")
 
 
 def base_nodeid(item: pytest.Item) -> str:

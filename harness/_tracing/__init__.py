@@ -10,6 +10,15 @@ state, calls) and calls a per-thread hook before each of them, with
 
 from harness._tracing.backends import Backend, Hook, make_backend
 from harness._tracing.codefilter import CodeFilter
+from harness._tracing.importlock import importing
 from harness._tracing.points import Point, points_of
 
-__all__ = ["Backend", "CodeFilter", "Hook", "Point", "make_backend", "points_of"]
+__all__ = [
+    "Backend",
+    "CodeFilter",
+    "Hook",
+    "Point",
+    "importing",
+    "make_backend",
+    "points_of",
+]

@@ -18,6 +18,7 @@ must be called *before* the function to be traced is entered.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import sys
 import threading
 from collections.abc import Callable
@@ -26,7 +27,8 @@ from typing import Any, Protocol
 
 from harness._frames import CATALOGUE_DIR, HARNESS_DIR
 from harness._tracing.codefilter import CodeFilter
-from harness._tracing.points import CALL, Point, is_constant_binding, points_of
+from harness._tracing.cotools import Shield
+from harness._tracing.points import CALL, Point, is_constant_binding, points_of, resume_point
 
 __all__ = ["UNTRACED", "Backend", "Hook", "MonitoringBackend", "SettraceBackend", "make_backend"]
 
@@ -39,6 +41,10 @@ Hook = Callable[[Point], None]
 #: traced: what a result names when its code under test reached no point. Kept
 #: for the whole process, since sys.monitoring never restarts refused code.
 UNTRACED: set[str] = set()
+
+
+#: CO_GENERATOR | CO_COROUTINE | CO_ITERABLE_COROUTINE | CO_ASYNC_GENERATOR
+_RESUMABLE_FLAGS = 0x20 | 0x80 | 0x100 | 0x200
 
 
 def _pseudo_file(filename: str) -> bool:
@@ -84,6 +90,8 @@ class _ThreadTracer:
         self.hook = hook
         self.prev = prev
         self.tables: dict[CodeType, dict[int, Point]] = {}
+        #: Generator and coroutine code under test: its frame's entries are points.
+        self.resumes: dict[CodeType, Point] = {}
         self.global_fn = self.on_event  # one bound method, so identity checks work
 
     def on_event(self, frame: FrameType, event: str, arg: Any) -> Any:
@@ -102,6 +110,13 @@ class _ThreadTracer:
             table = self.tables[code] = points_of(code) if self.filter(code) else {}
             if _pseudo_file(code.co_filename) and not self.filter(code):
                 UNTRACED.add(code.co_filename)
+            resumed = resume_point(code) if self.filter(code) else None
+            if resumed is not None:
+                self.resumes[code] = resumed
+        resumed = self.resumes.get(code)
+        if resumed is not None:  # a generator or coroutine frame entered
+            self.backend.reached = True
+            self.hook(resumed)
         if not table:
             return prev_local
         frame.f_trace_opcodes = True
@@ -140,12 +155,15 @@ class SettraceBackend:
         self.filter = code_filter or CodeFilter()
         self._local = threading.local()
         self.reached = False
+        self._froze = False
 
     def start(self) -> None:
         self.reached = False
+        self._froze = _freeze_old_garbage()
 
     def stop(self) -> None:
-        pass
+        _thaw_old_garbage(self._froze)
+        self._froze = False
 
     def attach(self, hook: Hook) -> None:
         tracer = _ThreadTracer(self, hook, sys.gettrace())
@@ -160,6 +178,34 @@ class SettraceBackend:
 
 
 _last_filter_key: object = None
+
+
+def _freeze_old_garbage() -> bool:
+    """Keep the garbage made before this engine call out of its threads.
+
+    A finalizer runs in whichever thread triggers the collection: a suspended
+    generator of code under test, left in a reference cycle by an earlier test,
+    was closed inside an explored thread, so that its ``finally`` block became a
+    scheduling point of an unrelated program (and made code that was never traced
+    read as explored, in one test of the suite, under load). ``gc.freeze()``
+    moves every object there is now out of the collector's reach until
+    :func:`_thaw_old_garbage` at the end of the call; it costs microseconds, where
+    a full ``gc.collect()`` per call cost 50-100 ms in a large test process.
+    Objects the call itself makes are collected as usual.
+
+    Only when nothing is frozen yet: ``gc.unfreeze()`` thaws everything, so with
+    objects frozen by someone else (a pre-fork server; CPython 3.12.1 here starts
+    with 375) the collector is left alone. Returns whether it froze.
+    """
+    if gc.get_freeze_count():
+        return False
+    gc.freeze()
+    return True
+
+
+def _thaw_old_garbage(froze: bool) -> None:
+    if froze:
+        gc.unfreeze()
 
 
 def _free_tool_id() -> int:
@@ -182,6 +228,8 @@ class MonitoringBackend:
         self._hooks: dict[int, Hook] = {}
         self._tables: dict[CodeType, dict[int, Point]] = {}
         self._tool: int | None = None
+        self._shield: Shield | None = None
+        self._froze = False
         self.reached = False
 
     def start(self) -> None:
@@ -200,18 +248,27 @@ class MonitoringBackend:
         monitoring.register_callback(tool, events.PY_START, self._on_start)
         monitoring.register_callback(tool, events.INSTRUCTION, self._on_instruction)
         monitoring.register_callback(tool, events.CALL, self._on_call)
+        monitoring.register_callback(tool, events.PY_RESUME, self._on_resume)
         monitoring.set_events(tool, events.PY_START)
+        self._shield = Shield(tool, self._tables)
+        self._shield.install()
+        self._froze = _freeze_old_garbage()  # last: a start that raised above froze nothing
 
     def stop(self) -> None:
+        _thaw_old_garbage(self._froze)
+        self._froze = False
         tool = self._tool
         if tool is None:
             return
         monitoring = sys.monitoring  # type: ignore[attr-defined]
         events = monitoring.events
         self._tool = None  # callbacks still running in other threads stand down
+        if self._shield is not None:
+            self._shield.uninstall()
+            self._shield = None
         # Unregister first: a thread of an abandoned run may still be executing
         # code under test, and must not add to the tables while we clear them.
-        for event in (events.PY_START, events.INSTRUCTION, events.CALL):
+        for event in (events.PY_START, events.INSTRUCTION, events.CALL, events.PY_RESUME):
             monitoring.register_callback(tool, event, None)
         monitoring.set_events(tool, 0)
         for code in list(self._tables):
@@ -236,6 +293,8 @@ class MonitoringBackend:
         if tool is None:
             return None  # stopped while this thread was on its way here
         if code in self._tables:
+            if code.co_flags & _RESUMABLE_FLAGS:
+                self._on_resume(code, offset)  # another generator of the same code starts
             return None
         if not self.filter(code):
             if _pseudo_file(code.co_filename):
@@ -243,9 +302,25 @@ class MonitoringBackend:
             return monitoring.DISABLE
         table = points_of(code)
         self._tables[code] = table
-        if table:
+        resumed = resume_point(code)
+        if table or resumed is not None:
             events = monitoring.events
-            monitoring.set_local_events(tool, code, events.INSTRUCTION | events.CALL)
+            wanted = events.INSTRUCTION | events.CALL
+            if resumed is not None:
+                wanted |= events.PY_RESUME
+            monitoring.set_local_events(tool, code, wanted)
+        if resumed is not None:
+            self._on_resume(code, offset)  # the first entry, seen before the table was made
+        return None
+
+    def _on_resume(self, code: CodeType, offset: int) -> Any:
+        """A generator or coroutine frame of code under test is entered."""
+        hook = self._hooks.get(threading.get_ident())
+        point = resume_point(code)
+        if hook is None or point is None:
+            return None
+        self.reached = True
+        hook(point)
         return None
 
     def _on_instruction(self, code: CodeType, offset: int) -> Any:

@@ -23,9 +23,23 @@ import weakref
 from dataclasses import dataclass
 from types import CodeType, FrameType
 
-__all__ = ["CALL", "READ", "WRITE", "Point", "is_constant_binding", "points_of"]
+__all__ = [
+    "CALL",
+    "READ",
+    "RESUME",
+    "WRITE",
+    "Point",
+    "is_constant_binding",
+    "points_of",
+    "resume_point",
+]
 
 READ, WRITE, CALL = "read", "write", "call"
+#: A thread enters a generator or coroutine frame (its start or a resumption).
+RESUME = "resume"
+
+#: CO_GENERATOR | CO_COROUTINE | CO_ITERABLE_COROUTINE | CO_ASYNC_GENERATOR
+_RESUMABLE = 0x20 | 0x80 | 0x100 | 0x200
 
 _READ_ATTR = {"LOAD_ATTR"}
 _READ_NAME = {"LOAD_GLOBAL", "LOAD_NAME", "LOAD_FROM_DICT_OR_GLOBALS"}
@@ -147,6 +161,35 @@ _CONSTANT_TYPES: tuple[type, ...] = (
     type(points_of),  # Python function
     type(len),  # builtin function
 )
+
+
+_resume_points: weakref.WeakKeyDictionary[CodeType, Point] = weakref.WeakKeyDictionary()
+
+
+def resume_point(code: CodeType) -> Point | None:
+    """The point where a thread enters a generator or coroutine frame of ``code``.
+
+    A generator body that only touches its locals has no point inside it; two
+    threads sharing one generator (``ValueError: generator already executing``)
+    then had no switch to find. Entering the frame is the shared access: a
+    switch right after it, while the frame is marked running, is that bug.
+    None for ordinary functions, and on CPython 3.10, where parking a thread in the
+    'call' trace event of a generator frame while another thread resumes the same
+    generator crashed the interpreter (a segfault in the CI rehearsal of stop 21).
+    """
+    if not code.co_flags & _RESUMABLE or sys.version_info < (3, 11):
+        return None
+    point = _resume_points.get(code)
+    if point is None:
+        point = _resume_points[code] = Point(
+            -1,
+            RESUME,
+            "RESUME",
+            getattr(code, "co_qualname", code.co_name),
+            code.co_firstlineno,
+            code.co_filename,
+        )
+    return point
 
 
 def is_constant_binding(frame: FrameType, point: Point) -> bool:

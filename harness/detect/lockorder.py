@@ -110,12 +110,15 @@ class LockOrderGraph:
 
     def released(self, lock: object) -> None:
         with self._mutex:
+            # Almost always the releasing thread took it: look there first, so a
+            # release costs the same with 100 threads as with 2.
+            mine = self._held.get(_thread.get_ident())
+            if mine is not None and _drop(mine[1], lock):
+                return
             # A Lock may be released by another thread than the one that took it.
             for _, held in self._held.values():
-                for i in range(len(held) - 1, -1, -1):
-                    if held[i][0] is lock:
-                        del held[i]
-                        return
+                if _drop(held, lock):
+                    return
 
     # -- analysis -------------------------------------------------------------------
     def edges(self) -> list[Edge]:
@@ -214,6 +217,15 @@ def merge_inversions(
             "edges": records,
         }
     return list(found.values())
+
+
+def _drop(held: list[tuple[object, Site]], lock: object) -> bool:
+    """Remove the innermost hold of ``lock`` from ``held``; whether there was one."""
+    for i in range(len(held) - 1, -1, -1):
+        if held[i][0] is lock:
+            del held[i]
+            return True
+    return False
 
 
 def _site(value: Any) -> Site:

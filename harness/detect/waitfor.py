@@ -32,6 +32,13 @@ def _site(site: Site, prefix: str) -> str:
     return f" {prefix} {os.path.basename(site[0])}:{site[1]}" if site else ""
 
 
+def _what(w: Waiter, name_of: Callable[[object], str]) -> str:
+    """The primitive ``w`` waits for, named, with its type."""
+    # A thread in Event.wait() waits on the event's condition: name the event.
+    shown = getattr(w.obj, "_outer", None) or w.obj
+    return f"{name_of(shown)} ({type(shown).__name__})" if shown is not None else w.kind
+
+
 def find_cycle(waiters: Sequence[Waiter]) -> list[Waiter]:
     """The waiters forming a cycle of lock waits, in order; empty if there is none."""
     by_ident = {w.ident: w for w in waiters if w.ident is not None}
@@ -67,10 +74,7 @@ def describe_waits(
     cycle = find_cycle(waiters)
     lines = []
     for w in waiters:
-        # A thread in Event.wait() waits on the event's condition: name the event.
-        shown = getattr(w.obj, "_outer", None) or w.obj
-        what = f"{name_of(shown)} ({type(shown).__name__})" if shown is not None else w.kind
-        lines.append(f"{w.name} waits for {what}{_site(w.site, 'at')}")
+        lines.append(f"{w.name} waits for {_what(w, name_of)}{_site(w.site, 'at')}")
         owner = getattr(w.obj, "_owner", None)
         if owner is not None:
             holder = thread_name(owner) or "a thread outside the run"
@@ -82,5 +86,30 @@ def describe_waits(
             parts.append(f"{w.name} waits for {name_of(w.obj)} held by {held_by}")
         summary = " -> ".join(parts)  # the failure's kind already says "deadlock"
     else:
-        summary = f"{len(waiters)} thread{'s' if len(waiters) != 1 else ''} blocked, none can run"
+        summary = _no_cycle_summary(waiters, name_of, thread_name)
     return summary, "\n".join(lines)
+
+
+#: At most this many waits are spelled out in a one-line summary.
+_SUMMARY_WAITS = 3
+
+
+def _no_cycle_summary(
+    waiters: Sequence[Waiter],
+    name_of: Callable[[object], str],
+    thread_name: Callable[[int], str | None],
+) -> str:
+    """``T0 waits for items (Condition); T1 waits for lock held by T0``: blocked
+    threads whose waits form no cycle of held locks, each wait named (a Condition,
+    Event or Queue wait has no holder, so no edge: nobody left will notify it)."""
+    if not waiters:
+        return "0 threads blocked, none can run"
+    parts = []
+    for w in waiters[:_SUMMARY_WAITS]:
+        what = _what(w, name_of)
+        owner = getattr(w.obj, "_owner", None)
+        held = f" held by {thread_name(owner) or 'a thread outside the run'}" if owner else ""
+        parts.append(f"{w.name} waits for {what}{held}")
+    more = len(waiters) - _SUMMARY_WAITS
+    tail = f"; and {more} more" if more > 0 else ""
+    return f"no thread can run: {'; '.join(parts)}{tail}"

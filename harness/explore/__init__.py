@@ -24,6 +24,7 @@ from harness.explore.engine import (
     explore,
     replay,
 )
+from harness.explore.racecheck import benign
 from harness.explore.strategies import STRATEGIES
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "MAX_BUDGET",
     "STRATEGIES",
     "RunAborted",
+    "benign",
     "explore",
     "replay",
 ]

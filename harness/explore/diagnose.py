@@ -77,14 +77,20 @@ def livelock_failure(scheduler: Scheduler) -> Failure:
     )
 
 
-def hang_failure(scheduler: Scheduler) -> Failure:
-    """The running thread stopped reaching scheduling points (real blocking)."""
-    return Failure(
-        "hang",
-        f"a thread blocked outside the harness's control for {scheduler.timeout:g}s "
-        "(real I/O, or a lock created before the harness patched threading)",
-        positions(scheduler, with_stacks=True),
-    )
+def hang_failure(scheduler: Scheduler, reason: str | None = None) -> Failure:
+    """The running thread stopped reaching scheduling points (real blocking).
+
+    ``reason``: what it was seen blocking on, when known (harness.explore.stall),
+    found without waiting for the whole timeout.
+    """
+    if reason is not None:
+        message = f"a thread {reason}"
+    else:
+        message = (
+            f"a thread blocked outside the harness's control for {scheduler.timeout:g}s "
+            "(real I/O, or a lock created before the harness patched threading)"
+        )
+    return Failure("hang", message, positions(scheduler, with_stacks=True))
 
 
 def positions(scheduler: Scheduler, with_stacks: bool = False) -> str:

@@ -55,7 +55,7 @@ def explore(
     threads: int | None = None,
     observe: Callable[[Any], object] | None = None,
     teardown: Callable[[Any], object] | None = None,
-    bound: int = DEFAULT_BOUND,
+    bound: int | None = None,
     depth: int = 3,
     max_steps: int = DEFAULT_MAX_STEPS,
     timeout: float = 10.0,
@@ -67,14 +67,19 @@ def explore(
     target: str | None = None,
     target_threads: int | None = None,
     code_filter: CodeFilter | None = None,
+    races: bool = False,
+    races_ignore: Sequence[str] = (),
 ) -> Result:
     """Explore interleavings of ``actors`` deterministically, one thread at a time.
 
     Only one thread runs at a time; before each access to shared state and each
     operation on a lock, condition, event, semaphore, barrier, queue or thread,
-    ``strategy`` (``mixed``, ``random``, ``pct`` or ``dfs``) picks who runs next. ``budget``
-    bounds the number of executions (schedules). ``dfs`` searches every schedule
-    with at most ``bound`` preemptions and says so when it has covered them all.
+    ``strategy`` (``mixed``, ``random``, ``pct``, ``pos``, ``dfs`` or ``dpor``) picks who runs
+    next.
+    ``budget`` bounds the number of executions (schedules). ``dfs`` searches every
+    schedule with at most ``bound`` preemptions (default 2) and says so when it has
+    covered them all; ``dpor`` runs one schedule per class of equivalent
+    interleavings, unbounded unless ``bound`` is given, and says so likewise.
     ``time.sleep`` and timeouts run on a virtual clock. Deadlocks are reported as
     soon as no thread can run; an execution longer than ``max_steps`` decisions
     is a livelock. ``lockorder`` reports locks taken in inconsistent orders (a
@@ -83,7 +88,12 @@ def explore(
     the actors have finished. A failure is shrunk and comes with a replay token
     (``result.schedule``). ``target`` and ``target_threads`` label the result and
     the token (the catalogue sets them, so that ``harness replay`` knows what to
-    run).
+    run). ``races`` turns on the happens-before data race detector
+    (:mod:`harness.detect.races`): two accesses to one attribute or global, one a
+    write, from threads that no synchronization orders, fail as ``race`` in the
+    first schedule that contains both; ``races_ignore`` names locations that are
+    unsynchronized on purpose (``"Stats.hits"``, ``"global mod.flag"``, as the
+    report names them).
     """
     program = Program.from_user(setup, actors, check, observe, threads, teardown)
     _validate.count("budget", budget, MAX_BUDGET)
@@ -92,17 +102,20 @@ def explore(
         raise UsageError(
             f"unknown strategy {_validate.show(strategy)}; expected one of {', '.join(STRATEGIES)}"
         )
-    _validate.in_range("bound", bound, 0, 10)
+    if bound is not None:
+        _validate.in_range("bound", bound, 0, 10)
     _validate.count("depth", depth, 10)
     _validate.count("max_steps", max_steps, 100_000_000)
     _validate.positive_seconds("timeout", timeout)
     _validate.callable_or_none("progress", progress)
     chosen = make_strategy(strategy, seed, bound=bound, depth=depth)
     check_interpreter()  # never a silent pass on bytecode the tables do not know
-    session = _Session(program, code_filter, max_steps, timeout, lockorder, leaks)
+    ignore = frozenset(races_ignore)
+    session = _Session(program, code_filter, max_steps, timeout, lockorder, leaks, races, ignore)
     result = Result(engine="explore", seed=seed, target=target)
     result.settings = {
         "lockorder": lockorder,
+        "races": races,
         "leaks": leaks,
         "strategy": strategy,
         "budget": budget,
@@ -142,8 +155,11 @@ def explore(
                 result, *failing, shrink_failures, target, target_threads or threads
             )
         elif chosen.exhausted:
-            result.sections["verified"] = (
-                f"all {result.runs} schedules with <= {bound} preemptions hold"
+            result.sections["verified"] = _verified(strategy, result.runs, bound)
+        elif strategy in ("dfs", "dpor"):
+            result.sections["explored"] = (
+                f"{result.runs} schedules ran without a failure; the budget ran out before "
+                "the search was exhausted, so nothing is proved"
             )
         if session.runtime.abandoned:
             result.settings["abandoned_threads"] = session.runtime.abandoned
@@ -151,6 +167,16 @@ def explore(
     result.gil = gil.stop()
     result.unexplored = unexplored_reason(session.backend) if result.runs else None
     return result
+
+
+def _verified(strategy: str, runs: int, bound: int | None) -> str:
+    """What an exhausted systematic search proved."""
+    if strategy == "dpor":
+        if bound is None:
+            return f"all {runs} interleavings hold"
+        return f"all {runs} interleavings hold with <= {bound} preemptions"
+    limit = DEFAULT_BOUND if bound is None else bound
+    return f"all {runs} schedules with <= {limit} preemptions hold"
 
 
 def replay(
@@ -166,8 +192,14 @@ def replay(
     timeout: float = 10.0,
     target: str | None = None,
     code_filter: CodeFilter | None = None,
+    races: bool = False,
+    races_ignore: Sequence[str] = (),
 ) -> Result:
-    """Run the one schedule a replay token describes, and report it in full."""
+    """Run the one schedule a replay token describes, and report it in full.
+
+    ``races`` and ``races_ignore`` as for :func:`explore` (give the same to see a
+    ``race`` failure again).
+    """
     schedule = tokens.decode(token)
     schedule.check_interpreter()
     if threads is None and schedule.target is None:
@@ -175,7 +207,9 @@ def replay(
     program = Program.from_user(setup, actors, check, observe, threads, teardown)
     _validate.count("max_steps", max_steps, 100_000_000)
     _validate.positive_seconds("timeout", timeout)
-    session = _Session(program, code_filter, max_steps, timeout, True, True)
+    session = _Session(
+        program, code_filter, max_steps, timeout, True, True, races, frozenset(races_ignore)
+    )
     result = Result(engine="explore", seed=0, target=target or schedule.target)
     result.settings = {"strategy": "replay", "threads": threads, "backend": session.backend.name}
     started = _perf_counter()
@@ -209,6 +243,8 @@ class _Session:
         timeout: float,
         lockorder: bool,
         leaks: bool,
+        races: bool = False,
+        races_ignore: frozenset[str] = frozenset(),
     ) -> None:
         self.program = program
         self.backend = make_backend(code_filter)
@@ -219,6 +255,8 @@ class _Session:
             timeout=timeout,
             lockorder=lockorder,
             leaks=leaks,
+            races=races,
+            races_ignore=races_ignore,
         )
         self._patcher = Patcher()
 
@@ -266,7 +304,9 @@ class _Session:
         original = (failing.preemptions, failing.steps)
         best = failing
         tries = 0
-        if shrink_it:
+        # A hang is not shrunk: every attempt that still hangs would wait for it
+        # again (up to the whole timeout); its schedule is replayed once, below.
+        if shrink_it and failing.end != "hang":
             best, tries = shrink(self.run_replay, failing)
         deviations = [d.plain() for d in best.deviations]
         final = self.run_replay(deviations, record=True)
@@ -292,5 +332,5 @@ class _Session:
         result.schedule = token if execution.failed else None
         if execution.trace is not None:
             result.sections["interleaving"] = Interleaving(
-                execution.trace, execution.threads, execution.preemptions
+                execution.trace, execution.threads, execution.preemptions, execution.race_steps
             )

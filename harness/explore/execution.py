@@ -16,9 +16,11 @@ from collections.abc import Callable
 
 from harness._lifecycle import run_execution
 from harness._rawsync import StartGate
+from harness.explore import stall
 from harness.explore.diagnose import hang_failure, leak_failures
 from harness.explore.records import Execution, ThreadStatus
 from harness.explore.scheduler import Scheduler
+from harness.explore.stall import STALL
 from harness.explore.strategies import Strategy
 from harness.explore.threads import start_actor
 from harness.outcome import Failure
@@ -98,14 +100,46 @@ class Runtime(Scheduler):
             self._finish_execution()
         else:
             first.baton.release()
-        if not self.done.acquire(True, self.timeout):
-            self._hang()
+        self._wait_for_end()
 
-    def _hang(self) -> None:
+    def _wait_for_end(self) -> None:
+        """Wait for the execution to end; a hang after ``timeout``, or sooner.
+
+        Sooner when the running thread stopped reaching points for
+        :data:`~harness.explore.stall.STALL` seconds, its stack did not move,
+        and it is seen blocking on a real primitive (:func:`stall.culprit`).
+        """
+        deadline = _perf_counter() + self.timeout
+        # (steps, where the running thread was) at the last look
+        still: tuple[int, tuple[int, int] | None] = (-1, None)
+        since = _perf_counter()
+        while True:
+            remaining = deadline - _perf_counter()
+            if remaining <= 0:
+                self._hang()
+                return
+            if self.done.acquire(True, min(STALL / 2, remaining)):
+                return
+            alive = [
+                t.ident
+                for t in self.threads
+                if t.status is not ThreadStatus.FINISHED and t.ident is not None
+            ]
+            ident = stall.running(alive)
+            now = (self.steps, stall.sample(ident))
+            if now != still:
+                still, since = now, _perf_counter()
+            elif _perf_counter() - since >= STALL:
+                reason = stall.culprit(ident)
+                if reason is not None:
+                    self._hang(reason)
+                    return
+
+    def _hang(self, reason: str | None = None) -> None:
         """The running thread stopped reaching scheduling points (real blocking)."""
         self.over = True
         self.execution.end = "hang"
-        self.execution.failures.append(hang_failure(self))
+        self.execution.failures.append(hang_failure(self, reason))
 
     def _abort_remaining(self) -> None:
         """Unwind every thread that has not finished; count those that will not."""
@@ -123,8 +157,16 @@ class Runtime(Scheduler):
         for t in self.threads:
             if t.thread is not None and t.thread.ident is not None:
                 t.thread.join(max(deadline - _perf_counter(), 0.0))
+            elif t.thread is None and t.exited.acquire(True, max(deadline - _perf_counter(), 0)):
+                # A _thread thread has no Thread to join: wait until it has left
+                # the scheduler (thread_main returned), finished or unwound, so
+                # that it cannot run on into the next execution.
+                t.exited.release()
         for t in alive:
-            if t.thread is not None and t.thread.is_alive():
+            running = t.thread.is_alive() if t.thread is not None else t.exited.locked()
+            if running:
                 self.abandoned += 1
+                if t.thread is not None:  # a raw thread has no Thread to remember
+                    context.abandoned.add(t.thread)
             if t.ident is not None:
                 context.aborted.discard(t.ident)

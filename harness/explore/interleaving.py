@@ -67,12 +67,15 @@ def _conflicts(steps: list[Step]) -> set[int]:
         if len(threads) < 2:
             continue
         for thread in threads:
-            own = [i for i in indices if steps[i].thread == thread]
-            for a, c in itertools.pairwise(own):
+            # Positions in ``indices`` (sorted): what lies between two successive
+            # accesses of ``thread`` is other threads' accesses, visited once per
+            # thread (a scan of all of them per pair was quadratic: 1.6 s for the
+            # 4,000 steps of the 2 x 1,000 counter).
+            own = [p for p, i in enumerate(indices) if steps[i].thread == thread]
+            for pa, pc in itertools.pairwise(own):
+                a, c = indices[pa], indices[pc]
                 racing = []
-                for b in indices:
-                    if not a < b < c or steps[b].thread == thread:
-                        continue
+                for b in indices[pa + 1 : pc]:
                     hits = [x for x in (a, c) if "write" in (steps[x].kind, steps[b].kind)]
                     if hits:
                         racing.append(b)
@@ -85,11 +88,18 @@ def _conflicts(steps: list[Step]) -> set[int]:
 class Interleaving:
     """The steps of one execution, ready to print as lanes or to serialize."""
 
-    def __init__(self, steps: list[Step], threads: list[str], preemptions: int) -> None:
+    def __init__(
+        self,
+        steps: list[Step],
+        threads: list[str],
+        preemptions: int,
+        marked: frozenset[int] = frozenset(),
+    ) -> None:
         self.steps = steps
         self.threads = threads
         self.preemptions = preemptions
-        self.conflicts = _conflicts(steps)
+        #: Conflicting accesses, and the steps of a reported data race (``marked``).
+        self.conflicts = _conflicts(steps) | {i for i in marked if 0 <= i < len(steps)}
 
     def rows(self, values: bool = False) -> list[_Row]:
         """Rows of the lanes; values are shown at conflicts, or everywhere with ``values``."""

@@ -86,6 +86,8 @@ class ThreadRecord:
 
     __slots__ = (
         "baton",
+        "execution",
+        "exited",
         "hook",
         "ident",
         "index",
@@ -108,6 +110,13 @@ class ThreadRecord:
         #: Held by everybody but the one thread that runs; see the scheduler.
         self.baton = _thread.allocate_lock()
         self.baton.acquire()
+        #: The execution the thread belongs to: a thread still running after its
+        #: execution ended (unwinding, or abandoned) must not act on the next one.
+        self.execution: Execution = runtime.execution
+        #: Released when the thread's main function returns: a ``_thread`` thread
+        #: has no Thread to join, and the execution waits on this instead.
+        self.exited = _thread.allocate_lock()
+        self.exited.acquire()
         self.status = ThreadStatus.RUNNABLE
         self.waiting: Waiting | None = None
         self.steps = 0
@@ -132,6 +141,8 @@ class Execution:
         self.trace: list[Step] | None = None
         self.outcome = ""
         self.threads: list[str] = []
+        #: Trace indices of the two accesses of the reported data race (if recorded).
+        self.race_steps: frozenset[int] = frozenset()
 
     @property
     def failed(self) -> bool:

@@ -46,9 +46,10 @@ from typing import Any
 
 from harness._abort import RunAborted
 from harness._program import Program
-from harness._tracing import Backend, Point
+from harness._tracing import Backend, Point, importing
 from harness.detect.futures import UnreadFutures
 from harness.explore.diagnose import deadlock_failure, frames_of, livelock_failure
+from harness.explore.racecheck import check_access, detector, race_failure
 from harness.explore.records import Deviation, Execution, ThreadRecord, ThreadStatus, Waiting
 from harness.explore.strategies import Choice, Strategy, fire, run
 from harness.explore.values import probe_for
@@ -84,8 +85,12 @@ class Scheduler:
         timeout: float,
         lockorder: bool = True,
         leaks: bool = True,
+        races: bool = False,
+        races_ignore: frozenset[str] = frozenset(),
     ) -> None:
         self.program = program
+        self.races = races
+        self.races_ignore = races_ignore
         self.backend = backend
         self.max_steps = max_steps
         self.timeout = timeout
@@ -102,6 +107,12 @@ class Scheduler:
     def _reset(self) -> None:
         """Fresh per-execution state."""
         self.threads: list[ThreadRecord] = []
+        #: What _options reads instead of scanning every thread (with 100 threads
+        #: that scan was a tenth of a schedule): the indices of the threads whose
+        #: status is RUNNABLE, and the BLOCKED threads by index. Kept in step with
+        #: ``status`` by new_record, block, _decide and finish, its only writers.
+        self._running: set[int] = set()
+        self._blocked: dict[int, ThreadRecord] = {}
         self.by_thread: dict[int, ThreadRecord] = {}  # id(threading.Thread) -> record
         self.clock = CLOCK_START
         self.steps = 0
@@ -119,6 +130,17 @@ class Scheduler:
         self.execution = Execution()
         self.recording = False
         self._inside = False
+        #: The happens-before race detector of this execution (None: off).
+        self.hb = detector(self.races_ignore) if self.races else None
+        self._races_seen = 0
+        #: What each thread will do when it next runs, by index: ``(kind, what)``
+        #: with kind read/write/call (what: the point's target), sync (what: the
+        #: primitive or thread), begin or end. Strategies that reason about
+        #: dependence (dpor) read it through ``Choice.ops``.
+        self.ops: list[tuple[str, object]] = []
+        #: The frame of each thread's last data access (dpor tells a call into
+        #: traced code, which does nothing by itself, from a call into C).
+        self.frames: list[object] = []
 
     def now(self) -> float:
         """The virtual clock."""
@@ -132,6 +154,9 @@ class Scheduler:
         """Register a thread of the execution; it will run only when scheduled."""
         record = ThreadRecord(self, len(self.threads), name, is_actor)
         self.threads.append(record)
+        self._running.add(record.index)
+        self.ops.append(("begin", None))
+        self.frames.append(None)
         self.epoch += 1
         assert self.strategy is not None
         self.strategy.on_thread(record.index)
@@ -142,14 +167,38 @@ class Scheduler:
         """A data access of the code under test (called by the tracing hook)."""
         if self._inside:
             return  # code run by the runtime itself (a report being built)
-        if self.over:
-            raise RunAborted
+        if self.over or record.execution is not self.execution:
+            raise RunAborted  # (or the thread outlived its execution)
+        if importing():
+            return  # under an import lock: a switch would leave importers blocked
         if record.pending is not None:
             self._settle(record)
+        self.ops[record.index] = (point.kind, point.target)
+        frame = self.frames[record.index] = sys._getframe(2)
         self._step(record)
         # Recorded once the thread really proceeds, i.e. after any switch.
+        if self.hb is not None and point.kind != "call":
+            self._check_race(record, point, frame)
         if self.recording:
-            self._record_access(record, point, sys._getframe(2))
+            self._record_access(record, point, frame)
+
+    def _check_race(self, record: ThreadRecord, point: Point, frame: Any) -> None:
+        assert self.hb is not None
+        trace = self.execution.trace
+        step = len(trace) if trace is not None else None  # the step recorded next
+        if check_access(self.hb, record.index, record.name, point, frame, step) > self._races_seen:
+            self._races_seen = len(self.hb.races)
+            if not any(f.kind == "race" for f in self.execution.failures):
+                race = self.hb.races[-1]
+                self.add(race_failure(race))
+                self.execution.race_steps = frozenset(
+                    s for s in (race.first.step, race.second.step) if s is not None
+                )
+
+    def acquired(self, record: ThreadRecord, obj: object) -> None:
+        """A managed thread now holds the lock ``obj`` (for happens-before)."""
+        if self.hb is not None:
+            self.hb.acquire(record.index, obj)
 
     def _record_access(self, record: ThreadRecord, point: Point, frame: Any) -> None:
         step = Step(
@@ -175,12 +224,16 @@ class Scheduler:
 
     def sync_point(self, record: ThreadRecord, op: str, obj: object) -> None:
         """An operation on a primitive is about to happen."""
-        if self.over:
+        if self.over or record.execution is not self.execution:
             raise RunAborted
         if record.pending is not None:
             self._settle(record)
         self.epoch += 1
-        self._step(record)
+        self.ops[record.index] = ("sync", obj)
+        if not importing():  # no switch under an import lock (see point)
+            self._step(record)
+        if self.hb is not None and op == "release":
+            self.hb.release(record.index, obj)
         if self.recording:
             site = site_of_caller()
             assert self.execution.trace is not None
@@ -230,7 +283,7 @@ class Scheduler:
         timeout: float | None,
     ) -> bool:
         """Park the calling thread until ``ready()`` or the timeout; False on timeout."""
-        if self.over:
+        if self.over or record.execution is not self.execution:
             raise RunAborted
         if timeout is not None and timeout <= 0:
             # A zero timeout is a try, as in CPython: it never waits, not even
@@ -240,6 +293,9 @@ class Scheduler:
         waiting = Waiting(kind, obj, ready, deadline, site_of_caller())
         record.waiting = waiting
         record.status = ThreadStatus.BLOCKED
+        self._running.discard(record.index)
+        self._blocked[record.index] = record
+        self.ops[record.index] = ("sync", obj)
         self.epoch += 1
         if self.recording:
             assert self.execution.trace is not None
@@ -277,9 +333,14 @@ class Scheduler:
 
     def finish(self, record: ThreadRecord) -> None:
         """The thread's body returned (or raised): it will not run again."""
+        if record.execution is not self.execution:
+            return  # an execution that is over, and unwound: nothing to tell
         if record.pending is not None:
             self._settle(record)
         record.status = ThreadStatus.FINISHED
+        self._running.discard(record.index)
+        self._blocked.pop(record.index, None)  # unwound out of a wait (an abort)
+        self.ops[record.index] = ("end", record.thread)
         self.epoch += 1
         if record.ident is not None:
             context.unregister_managed(record.ident)
@@ -307,19 +368,21 @@ class Scheduler:
         as ``join(timeout=60)`` would then "fail" a correct program.
         """
         if self._options_epoch != self.epoch:
-            runnable = []
-            timed = []
-            for t in self.threads:
-                if t.status is ThreadStatus.RUNNABLE:
-                    runnable.append(t.index)
-                elif t.status is ThreadStatus.BLOCKED:
-                    waiting = t.waiting
-                    assert waiting is not None
-                    if waiting.ready():
-                        runnable.append(t.index)
-                    elif waiting.deadline is not None:
-                        timed.append((waiting.deadline, t.index))
-            self._runnable = tuple(runnable)
+            runnable = list(self._running)
+            timed: list[tuple[float, int]] = []
+            add = runnable.append
+            for t in self._blocked.values():
+                waiting = t.waiting
+                assert waiting is not None
+                if waiting.ready():
+                    add(t.index)
+                elif waiting.deadline is not None:
+                    timed.append((waiting.deadline, t.index))
+            runnable.sort()
+            fresh = tuple(runnable)
+            if fresh != self._runnable:
+                # Unchanged, the same tuple: strategies may cache on its identity.
+                self._runnable = fresh
             if runnable or not timed:
                 self._timed = ()
             else:
@@ -346,6 +409,8 @@ class Scheduler:
         else:
             choice.default = fire(timed[0])
         choice.step = self.steps
+        choice.ops = self.ops
+        choice.frames = self.frames
         if record is not None:
             choice.thread_step = record.steps
             record.steps += 1
@@ -372,13 +437,15 @@ class Scheduler:
                 self.clock = max(self.clock, waiting.deadline)
                 strategy.on_yield(index)
             target.status = ThreadStatus.RUNNABLE
+            del self._blocked[index]
+            self._running.add(index)
             self.epoch += 1
         return target
 
     def _handoff(self, record: ThreadRecord, target: ThreadRecord) -> None:
         target.baton.release()
         record.baton.acquire()
-        if self.aborting:
+        if self.aborting or record.execution is not self.execution:
             raise RunAborted
 
     # -- the end of an execution ---------------------------------------------------

@@ -7,26 +7,41 @@ and evaluated in the frame. A read shows the value before the instruction; a
 write shows the value the name holds right after it, taken at the thread's next
 step (nothing else runs in between). Subscripts and anything less simple are
 left without a value.
+
+Recording runs in the traced thread, so it must never run code of the program
+(``__repr__``, ``__eq__``, ``__hash__``, properties, descriptors, ``__getattr__``):
+that would change what it observes, or deadlock on the program's own locks.
+Attributes are looked up statically (instance dict, slots; never a property),
+and a value is shown by :func:`show`, which spells builtins (checked by exact
+type, containers of them up to a few items) by value and anything else by its
+type name and a short id.
 """
 
 from __future__ import annotations
 
 import dis
-import reprlib
+import inspect
 import weakref
-from types import CodeType, FrameType
+from types import CodeType, FrameType, MemberDescriptorType
 from typing import Any
 
 from harness._tracing.points import Point
 
-__all__ = ["Probe", "probe_for", "show"]
+__all__ = ["Probe", "opaque", "probe_for", "show", "static_attr"]
 
 _MISSING = object()
-_repr = reprlib.Repr()
-_repr.maxstring = 40
-_repr.maxother = 40
-_repr.maxlist = 6
-_repr.maxdict = 6
+#: Longest string or bytes shown, and most items of a container shown.
+_MAX_TEXT = 40
+_MAX_ITEMS = 6
+#: Scalars shown by value (exact types: a subclass may override __repr__).
+_SCALARS = (int, float, complex, bool, type(None), str, bytes)
+_SEQUENCES: dict[type, tuple[str, str]] = {
+    list: ("[", "]"),
+    tuple: ("(", ")"),
+    set: ("{", "}"),
+    frozenset: ("frozenset({", "})"),
+}
+_type_qualname = type.__dict__["__qualname__"].__get__
 
 _OWNER_LOADS = {
     "LOAD_FAST": "local",
@@ -80,12 +95,84 @@ def _owner_loads(code: CodeType) -> dict[int, dis.Instruction]:
     return table
 
 
-def show(value: Any) -> str:
-    """A short repr for reports."""
+def opaque(value: Any) -> str:
+    """A value by its type name and a short id; runs no code of the value's class."""
+    cls = type(value)
     try:
-        return _repr.repr(value)
+        name = _type_qualname(cls)
+    except Exception:  # pragma: no cover - a type always has a qualname
+        name = "object"
+    return f"<{name} #{id(value) & 0xFFFF:04x}>"
+
+
+def _scalar(value: Any) -> str:
+    cls = type(value)
+    if cls is int and value.bit_length() > 128:
+        return f"<int of {value.bit_length()} bits>"
+    if (cls is str or cls is bytes) and len(value) > _MAX_TEXT:
+        half = (_MAX_TEXT - 3) // 2
+        return repr(value[:half]) + "..." + repr(value[-half:])
+    return repr(value)
+
+
+def _plain(value: Any, depth: int) -> str | None:
+    """Builtins by value (None: something else, shown opaquely)."""
+    cls = type(value)
+    if cls in _SCALARS:
+        return _scalar(value)
+    if depth <= 0:
+        return None
+    if cls in _SEQUENCES:
+        opening, closing = _SEQUENCES[cls]
+        if not value:
+            return "set()" if cls is set else f"{opening}{closing}"
+        parts = []
+        for n, item in enumerate(value):  # exact builtin types: iteration is C code
+            if n == _MAX_ITEMS:
+                parts.append("...")
+                break
+            parts.append(_plain(item, depth - 1) or opaque(item))
+        trailing = "," if cls is tuple and len(value) == 1 else ""
+        return opening + ", ".join(parts) + trailing + closing
+    if cls is dict:
+        parts = []
+        for n, (key, item) in enumerate(value.items()):
+            if n == _MAX_ITEMS:
+                parts.append("...")
+                break
+            shown_key = _plain(key, 0) or opaque(key)
+            parts.append(f"{shown_key}: {_plain(item, depth - 1) or opaque(item)}")
+        return "{" + ", ".join(parts) + "}"
+    return None
+
+
+def show(value: Any) -> str:
+    """A short text for a value, safe to build in a traced thread.
+
+    Builtins (exact types) are shown by value, containers of them up to a few
+    items; anything else by its type name and a short id. No ``__repr__``,
+    ``__eq__``, ``__hash__`` or property of the program runs.
+    """
+    try:
+        return _plain(value, 2) or opaque(value)
+    except Exception:  # e.g. a container changed size while it was shown
+        return opaque(value)
+
+
+def static_attr(owner: Any, attr: str) -> Any:
+    """``owner.attr`` without running a property, descriptor or ``__getattr__``."""
+    try:
+        value = inspect.getattr_static(owner, attr)
     except Exception:
-        return f"<{type(value).__name__}>"
+        return _MISSING
+    if type(value) is MemberDescriptorType:  # __slots__: a C getter, safe
+        try:
+            return value.__get__(owner, type(owner))
+        except Exception:
+            return _MISSING
+    if hasattr(type(value), "__get__") and hasattr(type(value), "__set__"):
+        return _MISSING  # a data descriptor (property ...): would run program code
+    return value
 
 
 def _lookup(frame: FrameType, scope: str, name: str) -> Any:
@@ -111,7 +198,7 @@ class Probe:
         value = _lookup(frame, self.scope, self.name)
         if value is _MISSING or self.attr is None:
             return value
-        return getattr(value, self.attr, _MISSING)
+        return static_attr(value, self.attr)
 
     def owner_id(self, frame: FrameType) -> int | None:
         """Identity of the object whose attribute is touched (None: a plain name)."""

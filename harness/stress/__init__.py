@@ -38,7 +38,7 @@ from harness._tracing.noise import DEFAULT_NOISE
 from harness.outcome import Result
 from harness.stress.engine import Progress, StressEngine
 
-__all__ = ["DEFAULT_RUNS", "MAX_RUNS", "Progress", "RunAborted", "stress"]
+__all__ = ["DEFAULT_NOISE", "DEFAULT_RUNS", "MAX_RUNS", "Progress", "RunAborted", "stress"]
 
 DEFAULT_RUNS = 200
 #: More runs than this in one call is taken for a typo.
@@ -53,7 +53,7 @@ def stress(
     runs: int | None = None,
     seconds: float | None = None,
     threads: int | None = None,
-    noise: float = DEFAULT_NOISE,
+    noise: float | str = DEFAULT_NOISE,
     seed: int = 0,
     timeout: float = 10.0,
     switch_interval: float = 1e-6,
@@ -73,7 +73,10 @@ def stress(
     given); ``check(state)`` judges the final state. ``runs`` (default 200) and
     ``seconds`` bound the call; with both, whichever is reached first ends it.
     ``noise`` is the probability of a yield at each scheduling point; 0 turns
-    noise injection off (default 0.001, 0.05 on a free-threaded build).
+    noise injection off. The default, ``"auto"``, starts each thread at 0.5 and
+    lowers it as the thread reaches more points (``10 / k`` at its k-th point)
+    down to 0.001 (0.05 on a free-threaded build): short bodies get preempted
+    often, long ones pay little (:mod:`harness._tracing.noise` has the figures).
     ``timeout`` is each run's deadline in seconds.
     ``observe(state)`` names a run's outcome for the histogram;
     ``teardown(state)`` releases what a run holds and is called after every run,
@@ -88,7 +91,7 @@ def stress(
         _validate.count("runs", runs, MAX_RUNS)
     if seconds is not None:
         _validate.positive_seconds("seconds", seconds)
-    _validate.probability("noise", noise)
+    _validate.noise(noise)
     _validate.seed(seed)
     _validate.positive_seconds("timeout", timeout)
     _validate.positive_seconds("switch_interval", switch_interval, maximum=1.0)

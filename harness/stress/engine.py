@@ -18,7 +18,7 @@ from harness._lifecycle import run_body, run_execution
 from harness._program import Program
 from harness._rawsync import StartGate
 from harness._tracing import CodeFilter, make_backend
-from harness._tracing.noise import NoiseHook, thread_rng
+from harness._tracing.noise import Noise, NoiseHook, noise_on, thread_rng
 from harness._tracing.sight import check_interpreter, unexplored_reason
 from harness.detect.excepthook import make_excepthook
 from harness.detect.futures import UnreadFutures
@@ -73,7 +73,7 @@ class StressEngine:
     def __init__(
         self,
         program: Program,
-        noise: float,
+        noise: Noise,
         seed: int,
         timeout: float,
         code_filter: CodeFilter | None,
@@ -90,6 +90,8 @@ class StressEngine:
         self.backend = make_backend(code_filter)
         self._run: Run | None = None
         self.abandoned = 0
+        #: Runs ended at a confirmed deadlock instead of at their deadline.
+        self.ended_early = 0
 
     # -- the whole call ---------------------------------------------------
     def run_all(
@@ -142,6 +144,16 @@ class StressEngine:
                     progress(index, runs, _perf_counter() - started)
                 if failures and stop_on_failure:
                     break
+                if self.abandoned:
+                    # Threads blocked in something the harness cannot unwind (a
+                    # real lock, a C call) stay blocked; each further run would
+                    # leave more of them behind.
+                    result.sections["stopped"] = (
+                        f"after run {index - 1}: {self.abandoned} thread(s) of that run "
+                        "could not be unwound (blocked outside the harness's primitives; "
+                        "see the hang's stacks), so no further run was started"
+                    )
+                    break
         finally:
             sys.setswitchinterval(old_interval)
             try:
@@ -152,7 +164,13 @@ class StressEngine:
             result.gil = gil.stop()
         if self.abandoned:
             result.settings["abandoned_threads"] = self.abandoned
-        if result.runs and self.noise > 0:  # without noise nothing is traced
+        if self.ended_early:
+            result.settings["deadlocks_ended_early"] = self.ended_early
+            result.sections["ended early"] = (
+                f"{self.ended_early} deadlocked run(s) ended as soon as the deadlock was "
+                f"confirmed, not at the {self.timeout:g}s deadline"
+            )
+        if result.runs and noise_on(self.noise):  # without noise nothing is traced
             result.unexplored = unexplored_reason(self.backend)
         return result
 
@@ -190,8 +208,16 @@ class StressEngine:
         if not gate.wait_for_all(deadline - _perf_counter()):
             run.aborted = True  # some actor never arrived: release the others to exit
         gate.open()
-        for worker in run.actors:
-            worker.join(max(deadline - _perf_counter(), 0.0))
+        # Joined in slices: a deadlock that no timeout can end is reported as soon as
+        # it is confirmed, not at the deadline (300 such runs would cost 300 deadlines).
+        while _perf_counter() < deadline:
+            alive = [w for w in run.actors if w.is_alive()]
+            if not alive:
+                break
+            alive[0].join(min(watchdog.POLL_INTERVAL, max(deadline - _perf_counter(), 0.0)))
+            if alive[0].is_alive() and watchdog.deadlocked(run):
+                self.ended_early += 1
+                break
         if any(w.is_alive() for w in run.actors):
             run.add(watchdog.hang_failure(run, namer, self.timeout))
             return False
@@ -199,7 +225,7 @@ class StressEngine:
 
     def _worker(self, run: Run, gate: StartGate, index: int, fn: Callable[[], object]) -> None:
         hook = None
-        if self.noise > 0:
+        if noise_on(self.noise):
             hook = NoiseHook(thread_rng(self.seed, run.index, index), self.noise)
             with run.lock:
                 run.hooks.append(hook)

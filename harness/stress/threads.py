@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from harness._rawsync import StartedFlag
-from harness._tracing.noise import NoiseHook, thread_rng
+from harness._tracing.noise import NoiseHook, noise_on, thread_rng
 from harness.sync.event import Event as _InstrumentedEvent
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ def adopt(engine: StressEngine, run: Run, thread: threading.Thread) -> None:
     with run.lock:
         run.spawned.append(thread)
         index = len(run.actors) + len(run.spawned) - 1
-    if engine.noise <= 0:
+    if not noise_on(engine.noise):
         return
     body = thread.run
     hook = NoiseHook(thread_rng(engine.seed, run.index, index), engine.noise)

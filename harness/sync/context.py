@@ -19,12 +19,16 @@ import contextlib
 import os
 import sys
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from types import CodeType, FrameType
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from harness._abort import RunAborted
 from harness._frames import is_harness_file
+
+if TYPE_CHECKING:
+    import threading
 
 __all__ = [
     "WAIT_SLICE",
@@ -43,6 +47,7 @@ __all__ = [
     "site_of_caller",
     "unregister_managed",
     "waiting_for",
+    "waiting_forever",
     "watching",
 ]
 
@@ -69,6 +74,9 @@ class Runtime(Protocol):
 
     def now(self) -> float: ...
 
+    def acquired(self, record: Any, obj: object) -> None:
+        """The lock ``obj`` was just taken (happens-before for the race detector)."""
+
 
 #: ident -> record of the explore runtime, for threads run by the scheduler. A
 #: record has ``.runtime`` (a :class:`Runtime`).
@@ -80,6 +88,11 @@ clock_users: dict[int, Any] = {}
 
 #: Threads whose instrumented waits must raise RunAborted (an abandoned run).
 aborted: set[int] = set()
+
+#: Threads an engine gave up on: blocked where it cannot unwind them, left
+#: behind by an earlier run or call. Weak, so a thread that ends drops out and
+#: a new thread with a recycled ident is not mistaken for one of them.
+abandoned: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
 
 #: Observers of lock acquisitions and releases (the lock-order detectors). Each
 #: has ``acquired(lock, site, can_block)`` and ``released(lock)``.
@@ -99,6 +112,9 @@ def notify_released(lock: object) -> None:
 #: ident -> (primitive, (file, line)) for threads blocked in a real wait: the
 #: wait-for half of a deadlock report under stress.
 waiting_for: dict[int, tuple[object, tuple[str, int] | None]] = {}
+#: The idents of ``waiting_for`` whose wait has no timeout: a wait-for cycle of
+#: such threads can never resolve by itself, so stress need not wait out its deadline.
+waiting_forever: set[int] = set()
 
 
 def managed() -> Any:
@@ -150,6 +166,8 @@ def real_wait(acquire: Callable[[bool, float], bool], timeout: float | None, obj
     ident = _get_ident()
     deadline = None if timeout is None else _monotonic() + max(timeout, 0.0)
     waiting_for[ident] = (obj, site_of_caller(2))
+    if deadline is None:
+        waiting_forever.add(ident)
     try:
         while True:
             if ident in aborted:
@@ -164,6 +182,7 @@ def real_wait(acquire: Callable[[bool, float], bool], timeout: float | None, obj
                 return False
     finally:
         waiting_for.pop(ident, None)
+        waiting_forever.discard(ident)
 
 
 # -- source sites ---------------------------------------------------------------

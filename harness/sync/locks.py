@@ -96,6 +96,7 @@ class Lock(_Tracked):
             record.runtime.sync_point(record, "acquire", self)
             if not acquire_managed(self, self._real, record, blocking, limit):
                 return False
+            record.runtime.acquired(record, self)
             self._took(blocking and limit is None)
             return True
         real = self._real
@@ -172,6 +173,7 @@ class RLock(_Tracked):
         if record is not None:
             if not acquire_managed(self, real, record, blocking, limit):
                 return False
+            record.runtime.acquired(record, self)
         elif not (real.acquire(False) or (blocking and real_wait(real.acquire, limit, self))):
             return False
         self._owner = me

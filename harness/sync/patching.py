@@ -7,7 +7,8 @@ order, also after an exception or a KeyboardInterrupt. On top of it:
   ``queue.SimpleQueue``. Code that imported the names directly
   (``from threading import Lock``) and module-level locks created at import time
   in the code under test are swapped too, so that they are instrumented like the
-  rest;
+  rest, as are real primitives bound in its class attributes, closures and
+  default arguments (:mod:`harness.sync.bound`);
 * :func:`install_virtual_time` makes ``time.sleep``, ``time.monotonic`` & co.
   (and the module-level aliases ``queue.time``, ``threading._time``) consult the
   exploration runtime for the threads it runs.
@@ -26,8 +27,10 @@ from types import ModuleType
 from typing import Any
 
 from harness._tracing.codefilter import CodeFilter
-from harness.sync import barrier, condition, context, event, locks, queues, semaphore
+from harness.sync import context, locks, queues
+from harness.sync.bound import swap_bound
 from harness.sync.context import managed
+from harness.sync.replacements import THREADING_REPLACEMENTS
 
 __all__ = ["Patcher", "install_primitives", "install_virtual_time", "patched"]
 
@@ -60,24 +63,13 @@ class Patcher:
                 setattr(owner, name, old)
 
 
-#: The standard library names and their instrumented replacements.
-_THREADING_NAMES = {
-    "Lock": locks.Lock,
-    "RLock": locks.RLock,
-    "Condition": condition.Condition,
-    "Semaphore": semaphore.Semaphore,
-    "BoundedSemaphore": semaphore.BoundedSemaphore,
-    "Event": event.Event,
-    "Barrier": barrier.Barrier,
-}
-
 _REAL_LOCK_TYPES = (type(_thread.allocate_lock()), type(_thread.RLock()))
 
 
 def _original_objects() -> dict[int, Any]:
     """id(original) -> replacement, for swapping references held by other modules."""
     swaps: dict[int, Any] = {}
-    for name, replacement in _THREADING_NAMES.items():
+    for name, replacement in THREADING_REPLACEMENTS.items():
         swaps[id(getattr(threading, name))] = replacement
     swaps[id(queue.SimpleQueue)] = queues.SimpleQueue
     return swaps
@@ -98,7 +90,7 @@ def _replacement_lock(value: Any, module: ModuleType, name: str) -> Any:
 def install_primitives(patcher: Patcher, code_filter: CodeFilter | None = None) -> None:
     """Replace the threading primitives for the duration of ``patcher``."""
     originals = _original_objects()
-    for name, replacement in _THREADING_NAMES.items():
+    for name, replacement in THREADING_REPLACEMENTS.items():
         patcher.set(threading, name, replacement)
     patcher.set(queue, "SimpleQueue", queues.SimpleQueue)
 
@@ -121,7 +113,10 @@ def install_primitives(patcher: Patcher, code_filter: CodeFilter | None = None) 
             if found is not None:
                 patcher.set(module, name, found)
             elif isinstance(value, _REAL_LOCK_TYPES) and not _is_held(value):
-                patcher.set(module, name, _replacement_lock(value, module, name))
+                found = originals[id(value)] = _replacement_lock(value, module, name)
+                patcher.set(module, name, found)
+        # Class attributes, closures and default arguments (harness.sync.bound).
+        swap_bound(patcher, module, originals)
 
 
 def _is_held(lock: Any) -> bool:

@@ -35,7 +35,7 @@ def two(fn):
     return lambda c: [lambda: fn(c), lambda: fn(c)]
 
 
-@pytest.mark.parametrize("strategy", ["random", "pct", "mixed", "dfs"])
+@pytest.mark.parametrize("strategy", ["random", "pct", "mixed", "pos", "dfs"])
 def test_every_strategy_finds_the_lost_update(strategy):
     result = harness.explore(
         Counter, two(bump), lambda c: c.value == 4, strategy=strategy, budget=500, seed=1

@@ -112,7 +112,7 @@ def test_every_failing_thread_counts(harness_thread_index):
     raise ValueError("other threads")
 
 
-@pytest.mark.explore(budget=3, seed=3)
+@pytest.mark.explore(budget=3, seed=3, shared_state=False)
 def test_marker_seed_pins_the_test(harness_seed, harness_thread_index):
     assert (harness_seed, harness_thread_index) == (3, 0)
 
@@ -203,21 +203,18 @@ import threading
 
 import pytest
 
-a, b = threading.Lock(), threading.Lock()
-both_hold_one = threading.Barrier(2)
+never = threading.Event()
 
 
 @pytest.mark.timeout(1)
 @pytest.mark.stress(threads=2, runs=3, timeout=60)
-def test_hangs(harness_thread_index):
-    first, second = (a, b) if harness_thread_index == 0 else (b, a)
-    with first:
-        both_hold_one.wait(timeout=30)  # both threads now hold their first lock
-        with second:
-            pass
+def test_hangs():
+    # A wait no other thread will end, and no wait-for cycle that stress would
+    # confirm as a deadlock and end at once: only pytest-timeout stops it.
+    never.wait(timeout=60)
 
 
-@pytest.mark.explore(budget=20)
+@pytest.mark.explore(budget=20, shared_state=False)
 def test_next_one_runs():
     assert True
 
@@ -267,3 +264,115 @@ def test_the_lazy_package_still_gives_the_functions():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.split()
     assert out == ["True", "True", "True", "True", "replay"], out
+
+
+DPOR_TESTS = """
+import threading
+
+import pytest
+
+
+class Box:
+    def __init__(self):
+        self.value = 0
+        self.lock = threading.Lock()
+
+    def racy(self):
+        v = self.value
+        self.value = v + 1
+
+    def locked(self):
+        with self.lock:
+            self.racy()
+
+
+def twice(box, method):
+    threads = [threading.Thread(target=getattr(box, method)) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return box.value
+
+
+@pytest.mark.explore(strategy="dpor", budget=2000)
+def test_racy():
+    assert twice(Box(), "racy") == 2, "lost an update"
+
+
+@pytest.mark.explore(strategy="dpor", budget=2000)
+def test_locked():
+    assert twice(Box(), "locked") == 2, "lost an update"
+"""
+
+
+def test_the_explore_marker_takes_strategy_dpor(project):
+    project.makepyfile(test_dpor_marker=DPOR_TESTS)
+    result = project.runpytest_subprocess("--strict-markers", "test_dpor_marker.py")
+    result.assert_outcomes(failed=1, passed=1)
+    result.stdout.fnmatch_lines(["*_ test_racy _*", "*lost an update*"])
+
+
+_LIBRARY_WITH_A_HIDDEN_LOCK = """
+import threading
+
+# Made at import, and kept where the call-time swap does not look (inside a
+# dict): without harness.install() it stays a real lock.
+_REGISTRY = {"lock": threading.Lock()}
+_counts = {"n": 0}
+
+
+def bump():
+    with _REGISTRY["lock"]:
+        _counts["n"] = _counts["n"] + 1
+    return _counts["n"]
+"""
+
+_TEST_OF_THE_LIBRARY = """
+import threading
+
+import pytest
+
+import hiddenlock
+
+
+@pytest.mark.explore(budget=30)
+def test_two_bumps():
+    start = hiddenlock._counts["n"]
+    threads = [threading.Thread(target=hiddenlock.bump) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert hiddenlock._counts["n"] == start + 2
+"""
+
+
+@pytest.mark.timeout(180)
+@pytest.mark.parametrize("install", [True, False])
+def test_install_manages_a_lock_a_library_made_at_import(pytester, install):
+    # conftest.py imports the library, before any test module: only an install in
+    # pytest_load_initial_conftests is early enough for its lock. Without it, the
+    # explorer finds a thread blocked on a real lock (a hang); with it, the fix holds.
+    pytester.makepyfile(hiddenlock=_LIBRARY_WITH_A_HIDDEN_LOCK)
+    pytester.makeconftest("import hiddenlock  # noqa: F401\n")
+    pytester.makepyfile(test_lib=_TEST_OF_THE_LIBRARY)
+    args = ["-p", "no:cacheprovider"] + (["--harness-install"] if install else [])
+    result = pytester.runpytest_subprocess(*args)
+    out = result.stdout.str()
+    if install:
+        result.assert_outcomes(passed=1)
+        assert "primitives were instrumented before the conftests" in out, out
+    else:
+        result.assert_outcomes(failed=1)
+        assert "hang" in out, out
+
+
+@pytest.mark.timeout(120)
+def test_harness_explore_installs_early_unless_turned_off(pytester, monkeypatch):
+    pytester.makepyfile(test_plain="def test_nothing():\n    pass\n")
+    on = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--harness-explore=5")
+    assert "primitives were instrumented before the conftests" in on.stdout.str()
+    monkeypatch.setenv("HARNESS_INSTALL", "0")
+    off = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--harness-explore=5")
+    assert "primitives were instrumented" not in off.stdout.str(), off.stdout.str()

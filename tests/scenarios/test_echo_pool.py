@@ -44,9 +44,16 @@ def test_the_server_sees_ctrl_c_even_when_its_parent_does_not(how, no_leaks):
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous_mask)
         signal.signal(signal.SIGINT, previous)
-    assert run.met and run.result.kind == "assert", str(run.result)
-    message = run.result.failures[0].failure.message
-    assert "KeyboardInterrupt" in message, message
+    # The runs whose server saw the Ctrl-C die of KeyboardInterrupt (the bug). On a
+    # loaded machine one run's server child may also start too slowly for the 3 s
+    # pipe wait (an `exception` group, seen once in a CI rehearsal): what this test
+    # checks is that such KeyboardInterrupt runs exist at all, whatever comes first.
+    interrupted = [
+        g.failure.message
+        for g in run.result.failures
+        if g.failure.kind == "assert" and "KeyboardInterrupt" in g.failure.message
+    ]
+    assert run.met and interrupted, str(run.result)
 
 
 @pytest.mark.timeout(120)

@@ -28,6 +28,8 @@ class Choice:
         "current",
         "current_runnable",
         "default",
+        "frames",
+        "ops",
         "runnable",
         "step",
         "thread_step",
@@ -50,6 +52,12 @@ class Choice:
         #: Decisions made so far in this execution, and by the current thread.
         self.step = 0
         self.thread_step = 0
+        #: What each thread will do when it next runs, by index (see
+        #: ``Scheduler.ops``): ``(kind, what)``. Only dependence-aware
+        #: strategies look at it.
+        self.ops: list[tuple[str, object]] = []
+        #: The frame of each thread's last data access, by index.
+        self.frames: list[object] = []
 
     def is_preemption(self, code: int) -> bool:
         """Whether ``code`` switches away from a current thread that could go on."""

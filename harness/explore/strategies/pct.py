@@ -77,7 +77,11 @@ class PCT(Strategy):
         if runnable is self._cached_for and self._version == self._cached_version:
             return self._cached_code
         priority = self._priority
-        code = run(max(runnable, key=lambda i: priority.get(i, 0.0)))
+        try:
+            # A C-level key: with 100 threads this max runs at most decisions.
+            code = run(max(runnable, key=priority.__getitem__))
+        except KeyError:  # a thread the strategy was not told about ranks lowest
+            code = run(max(runnable, key=lambda i: priority.get(i, 0.0)))
         self._cached_for = runnable
         self._cached_version = self._version
         self._cached_code = code

@@ -13,6 +13,7 @@ from bench.tools.frontrun_adapter import frontrun_kind
 @pytest.mark.parametrize(
     ("explanation", "kind"),
     [
+        ("Unsynchronized race detected in execution 1.\n2 race(s) found", "race"),
         ("Deadlock detected after 3 interleaving(s).\n\ncycle ...", "deadlock"),
         ("Worker crash in execution 2: RuntimeError: boom", "exception"),
         ("Race condition found after 2 interleavings.", "assert"),

@@ -1,0 +1,1 @@
+"""Library-style modules for the bound-primitives tests (imported fresh by them)."""
