@@ -26,7 +26,13 @@ from harness.explore.execution import Runtime
 from harness.explore.interleaving import Interleaving
 from harness.explore.records import Execution
 from harness.explore.shrink import shrink
-from harness.explore.strategies import STRATEGIES, Replay, make_strategy
+from harness.explore.strategies import (
+    STRATEGIES,
+    NondeterminismError,
+    Replay,
+    Strategy,
+    make_strategy,
+)
 from harness.explore.threads import install_thread_patches, record_of
 from harness.outcome import Failure, Result, Verdict
 from harness.sync.patching import Patcher, install_primitives, install_virtual_time
@@ -132,7 +138,7 @@ def explore(
         failing: tuple[int, Execution] | None = None
         warned: tuple[int, Execution] | None = None
         for index in range(budget):
-            if not chosen.new_execution():
+            if not _next_execution(chosen, result.runs):
                 break
             execution = session.runtime.run_execution(chosen)
             verdict = Verdict.FORBIDDEN if execution.failed else Verdict.ACCEPTABLE
@@ -167,6 +173,20 @@ def explore(
     result.gil = gil.stop()
     result.unexplored = unexplored_reason(session.backend) if result.runs else None
     return result
+
+
+def _next_execution(strategy: Strategy, runs: int) -> bool:
+    """Start the strategy's next execution; False when its search is over.
+
+    A systematic search (dfs, dpor) that saw a replayed prefix behave differently
+    cannot go on: it stops with a :class:`NondeterminismError` saying how far it got.
+    """
+    try:
+        return strategy.new_execution()
+    except NondeterminismError as exc:
+        raise NondeterminismError(
+            f"{exc}; the {strategy.name} search stopped after {runs} schedules and proves nothing"
+        ) from None
 
 
 def _verified(strategy: str, runs: int, bound: int | None) -> str:

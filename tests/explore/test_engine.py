@@ -282,6 +282,37 @@ def test_start_new_thread_is_managed_and_checks_its_arguments():
     assert "TypeError: 2nd arg must be a tuple" in result.failures[0].failure.message
 
 
+@pytest.mark.parametrize("strategy", ["dfs", "dpor"])
+def test_a_search_whose_program_changes_on_replay_stops_with_a_clear_error(strategy):
+    import itertools
+
+    from harness.explore.strategies import NondeterminismError
+
+    calls = itertools.count()  # outside the harness's control: differs on every replay
+
+    class Box:
+        value = 0
+
+    def bump(box):
+        for _ in range(next(calls) % 3):
+            box.value = box.value + 1
+
+    seen = []  # exceptions of the program's threads: the error must not be one
+    hook, threading.excepthook = threading.excepthook, seen.append
+    try:
+        with pytest.raises(NondeterminismError) as raised:
+            harness.explore(
+                Box, lambda b: [lambda: bump(b)] * 2, strategy=strategy, timeout=30, budget=200
+            )
+    finally:
+        threading.excepthook = hook
+    message = str(raised.value)
+    assert "does not behave the same way when replayed" in message, message
+    assert f"the {strategy} search stopped after" in message, message
+    assert "proves nothing" in message, message
+    assert not seen, [args.exc_value for args in seen]
+
+
 @pytest.mark.timeout(60)
 def test_a_real_blocking_call_is_a_hang_not_a_hung_harness():
     real = threading.Lock()  # created before the harness patched threading

@@ -94,8 +94,13 @@ def test_dfs_reports_a_program_that_offers_other_options_on_the_same_prefix():
     dfs.end_execution(1, failed=False)
     assert dfs.new_execution()
     choice.runnable = (0, 1, 2)  # a third thread appeared on the same (empty) prefix
+    # Not raised in the program's thread: the execution ends on defaults, and the
+    # next one cannot start.
+    assert dfs.choose(choice) == choice.default
+    assert dfs.choose(choice) == choice.default
+    dfs.end_execution(1, failed=False)
     with pytest.raises(NondeterminismError, match="does not behave the same way"):
-        dfs.choose(choice)
+        dfs.new_execution()
 
 
 # -- PCT: change points ---------------------------------------------------------------

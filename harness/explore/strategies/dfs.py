@@ -49,8 +49,12 @@ class DFS(Strategy):
         self._started = False
         self._exhausted = False
         self.executions = 0
+        #: Set when a replayed prefix did not behave the same: the search must stop.
+        self.nondeterminism: str | None = None
 
     def new_execution(self) -> bool:
+        if self.nondeterminism is not None:
+            raise NondeterminismError(self.nondeterminism)
         if self._exhausted:
             return False
         if self._started and not self._backtrack():
@@ -76,15 +80,21 @@ class DFS(Strategy):
     def choose(self, choice: Choice) -> int:
         depth = self._depth
         self._depth += 1
+        if self.nondeterminism is not None:
+            return choice.default  # the search is over; let this execution end
         if depth < len(self._stack):
             node = self._stack[depth]
             codes = choice.options()
             if codes != node.codes:
-                raise NondeterminismError(
+                # Raised here it would be the program's exception, in the program's
+                # thread: the engine raises it once the execution is over.
+                self.nondeterminism = (
                     f"decision {depth} offered {codes} after the same prefix that offered "
                     f"{node.codes}: the program does not behave the same way when replayed "
                     "(does it depend on time, randomness or thread identities?)"
                 )
+                del self._stack[depth:]
+                return choice.default
         else:
             codes = choice.options()
             costs = [1 if choice.is_preemption(code) else 0 for code in codes]
