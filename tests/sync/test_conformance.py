@@ -7,6 +7,9 @@ primitives keep the standard library's behaviour for ordinary threads.
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 
 from harness import sync
@@ -36,6 +39,32 @@ class TestCondition(lock_tests.ConditionTests):
 
 class TestEvent(lock_tests.EventTests):
     eventtype = staticmethod(sync.Event)
+
+    def test_set_and_clear(self):
+        # CPython's version sleeps 50 ms and assumes the 5 waiters are parked by
+        # then; on a loaded machine one was not, and it then waited on a cleared
+        # event until the test timed out. Same check (gh-57711: a set() at once
+        # undone by clear() still wakes every waiter with True), started only once
+        # every waiter is parked in the event's condition.
+        event = self.eventtype()
+        results = []
+        waiters = 5
+
+        def wait():
+            results.append(event.wait(30))
+
+        threads = [threading.Thread(target=wait) for _ in range(waiters)]
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + 30
+        while len(event._cond._waiters) < waiters:
+            assert time.monotonic() < deadline, f"{len(event._cond._waiters)} waiters parked"
+            time.sleep(0.001)
+        event.set()
+        event.clear()
+        for thread in threads:
+            thread.join(30)
+        assert results == [True] * waiters
 
 
 class TestSemaphore(lock_tests.SemaphoreTests):
