@@ -129,10 +129,7 @@ def calibrate_max_ops(program: BenchProgram) -> int:
 
 def attempt(program: BenchProgram, strategy: str, seed: int, bounds: Bounds) -> Attempt:
     """Search ``program`` with frontrun's ``strategy`` ("random" or "dpor")."""
-    os.environ.setdefault("FRONTRUN_ACTIVE", "1")  # what the frontrun CLI sets
-    frontrun = _frontrun()
-    setup, workers, _ = _workers_for(program)
-    options: dict[str, Any] = {"reproduce_on_failure": 0, "total_timeout": bounds.seconds}
+    options: dict[str, Any] = {}
     note = ""
     if strategy == "random":
         max_ops = calibrate_max_ops(program)
@@ -140,38 +137,7 @@ def attempt(program: BenchProgram, strategy: str, seed: int, bounds: Bounds) -> 
         note = f"max_ops={max_ops}"
     else:
         options.update(max_executions=bounds.schedules)
-    started = time.perf_counter()
-    try:
-        result = frontrun.explore(
-            setup=setup,
-            workers=workers,
-            invariant=_invariant_for(program),
-            strategy=strategy,
-            **options,
-        )
-    except Exception as exc:
-        seconds = time.perf_counter() - started
-        if _is_frontrun_error(exc):
-            return Attempt(seed, ERROR, None, 0, seconds, f"{type(exc).__name__}: {exc}"[:200])
-        # The program's own exception, re-raised by frontrun: a test would fail with it.
-        accepted = program.accepts("exception")
-        status = judge(program.buggy, accepted, True)
-        return Attempt(seed, status, "exception", 1, seconds, f"{type(exc).__name__}: {exc}"[:200])
-    seconds = time.perf_counter() - started
-    explored = result.num_explored
-    if result.property_holds is None:
-        reason = (result.inconclusive_reason or "").splitlines()[0][:200]
-        return Attempt(seed, INCONCLUSIVE, None, explored, seconds, reason)
-    if result.property_holds is False:
-        kind = frontrun_kind(result.explanation)
-        status = judge(program.buggy, program.accepts(kind), True)
-        first_line = (result.explanation or "").splitlines()[0][:150]
-        return Attempt(seed, status, kind, explored, seconds, f"{note} {first_line}".strip())
-    status = judge(program.buggy, False, False)
-    bound_note = "time bound" if seconds >= bounds.seconds else "bound reached"
-    if strategy == "dpor" and explored < bounds.schedules and seconds < bounds.seconds:
-        bound_note = "search exhausted"
-    return Attempt(seed, status, None, explored, seconds, f"{note} {bound_note}".strip())
+    return _search(program, strategy, seed, bounds, options, note, races=False)
 
 
 def race_attempt(program: BenchProgram, bounds: Bounds) -> Attempt:
@@ -184,6 +150,22 @@ def race_attempt(program: BenchProgram, bounds: Bounds) -> Attempt:
     fixed program as a false alarm on any report. frontrun has no way to mark a
     location benign, so ``program.races_ignore`` is not passed on.
     """
+    options = {"error_on_any_race": True, "max_executions": bounds.schedules}
+    return _search(program, "dpor", 0, bounds, options, "", races=True)
+
+
+def _search(
+    program: BenchProgram,
+    strategy: str,
+    seed: int,
+    bounds: Bounds,
+    options: dict[str, Any],
+    note: str,
+    *,
+    races: bool,
+) -> Attempt:
+    """One ``frontrun.explore`` call and its verdict; with ``races`` a race report
+    counts as a detection whatever kinds the program accepts."""
     os.environ.setdefault("FRONTRUN_ACTIVE", "1")  # what the frontrun CLI sets
     frontrun = _frontrun()
     setup, workers, _ = _workers_for(program)
@@ -193,35 +175,34 @@ def race_attempt(program: BenchProgram, bounds: Bounds) -> Attempt:
             setup=setup,
             workers=workers,
             invariant=_invariant_for(program),
-            strategy="dpor",
-            error_on_any_race=True,
-            max_executions=bounds.schedules,
+            strategy=strategy,
             reproduce_on_failure=0,
             total_timeout=bounds.seconds,
+            **options,
         )
     except Exception as exc:
         seconds = time.perf_counter() - started
         if _is_frontrun_error(exc):
-            return Attempt(0, ERROR, None, 0, seconds, f"{type(exc).__name__}: {exc}"[:200])
+            return Attempt(seed, ERROR, None, 0, seconds, f"{type(exc).__name__}: {exc}"[:200])
+        # The program's own exception, re-raised by frontrun: a test would fail with it.
         status = judge(program.buggy, program.accepts("exception"), True)
-        return Attempt(0, status, "exception", 1, seconds, f"{type(exc).__name__}: {exc}"[:200])
+        return Attempt(seed, status, "exception", 1, seconds, f"{type(exc).__name__}: {exc}"[:200])
     seconds = time.perf_counter() - started
     explored = result.num_explored
     if result.property_holds is None:
         reason = (result.inconclusive_reason or "").splitlines()[0][:200]
-        return Attempt(0, INCONCLUSIVE, None, explored, seconds, reason)
+        return Attempt(seed, INCONCLUSIVE, None, explored, seconds, reason)
     if result.property_holds is False:
         kind = frontrun_kind(result.explanation)
-        accepted = kind == "race" or program.accepts(kind)
+        accepted = (races and kind == "race") or program.accepts(kind)
         status = judge(program.buggy, accepted, True)
         first_line = (result.explanation or "").splitlines()[0][:150]
-        return Attempt(0, status, kind, explored, seconds, first_line)
+        return Attempt(seed, status, kind, explored, seconds, f"{note} {first_line}".strip())
     status = judge(program.buggy, False, False)
-    if explored < bounds.schedules and seconds < bounds.seconds:
-        note = "search exhausted"
-    else:
-        note = "time bound" if seconds >= bounds.seconds else "bound reached"
-    return Attempt(0, status, None, explored, seconds, note)
+    bound_note = "time bound" if seconds >= bounds.seconds else "bound reached"
+    if strategy == "dpor" and explored < bounds.schedules and seconds < bounds.seconds:
+        bound_note = "search exhausted"
+    return Attempt(seed, status, None, explored, seconds, f"{note} {bound_note}".strip())
 
 
 def _is_frontrun_error(exc: BaseException) -> bool:
