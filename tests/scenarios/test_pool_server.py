@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import re
 import threading
 
 import pytest
@@ -37,10 +38,18 @@ def test_fix_holds_under_the_same_budget(fix, no_leaks):
     run = run_variant(SCENARIO, variant, overrides={"seed": 1})
     assert run.met, str(run.result)
     assert run.result.runs == variant.settings["stress"]["runs"], str(run.result)
+    peaks = []
     for entry in run.result.histogram:
         assert entry.outcome.startswith("all 50 messages once; pool stopped"), str(run.result)
         if fix == "bounded":
-            assert f"queue peak {pool_server.QUEUE_SIZE}" in entry.outcome, str(run.result)
+            found = re.search(r"queue peak (\d+)", entry.outcome)
+            assert found, str(run.result)
+            peaks.append(int(found.group(1)))
+    if fix == "bounded":
+        # The bound is reached (clients did wait in the queue) and never passed. Not
+        # in every run: a run whose workers free up early peaks lower (seen once in
+        # 15 runs on 3.13t, peak 1).
+        assert max(peaks) == pool_server.QUEUE_SIZE, (peaks, str(run.result))
 
 
 @pytest.mark.timeout(60)
