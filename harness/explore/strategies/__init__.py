@@ -4,8 +4,8 @@ DPOR, and replay."""
 from __future__ import annotations
 
 from harness.errors import UsageError
-from harness.explore.strategies.base import Choice, Strategy, fire, run
-from harness.explore.strategies.dfs import DFS, NondeterminismError
+from harness.explore.strategies.base import Choice, NondeterminismError, Strategy, fire, run
+from harness.explore.strategies.dfs import DFS
 from harness.explore.strategies.dpor import DPOR
 from harness.explore.strategies.mixed import Mixed
 from harness.explore.strategies.pct import PCT

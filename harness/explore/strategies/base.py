@@ -8,7 +8,9 @@ same thing in every execution of the same program.
 
 from __future__ import annotations
 
-__all__ = ["Choice", "Strategy", "fire", "run"]
+from harness.errors import HarnessError
+
+__all__ = ["Choice", "NondeterminismError", "Strategy", "SystematicSearch", "fire", "run"]
 
 
 def run(index: int) -> int:
@@ -121,3 +123,51 @@ class Strategy:
 
     def describe(self) -> dict[str, object]:
         return {"strategy": self.name}
+
+
+class NondeterminismError(HarnessError):
+    """The program made different decisions on the same schedule prefix."""
+
+
+class SystematicSearch(Strategy):
+    """A stateless search over a tree of decisions (``dfs``, ``dpor``).
+
+    Each execution replays a prefix of earlier decisions; after one, the search
+    backtracks to the next untried branch, and it is exhausted when none is left.
+    A prefix that offers other options when replayed is recorded in
+    :attr:`nondeterminism` by :meth:`choose`, which lets that execution end on
+    defaults: raised in the program's thread it would read as the program's
+    failure. The next :meth:`new_execution` raises it instead. Subclasses give
+    :meth:`_backtrack` and :meth:`_begin`.
+    """
+
+    def __init__(self) -> None:
+        self._started = False
+        self._exhausted = False
+        self.executions = 0
+        #: Set when a replayed prefix did not behave the same: the search must stop.
+        self.nondeterminism: str | None = None
+
+    def new_execution(self) -> bool:
+        if self.nondeterminism is not None:
+            raise NondeterminismError(self.nondeterminism)
+        if self._exhausted:
+            return False
+        if self._started and not self._backtrack():
+            self._exhausted = True
+            return False
+        self._started = True
+        self._begin()
+        self.executions += 1
+        return True
+
+    def _backtrack(self) -> bool:
+        """Move to the next untried branch; False when there is none."""
+        raise NotImplementedError
+
+    def _begin(self) -> None:
+        """Reset what one execution accumulates."""
+
+    @property
+    def exhausted(self) -> bool:
+        return self._exhausted

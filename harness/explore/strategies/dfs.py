@@ -16,14 +16,9 @@ picks the deepest decision that still has an untried option within the budget.
 
 from __future__ import annotations
 
-from harness.errors import HarnessError
-from harness.explore.strategies.base import Choice, Strategy
+from harness.explore.strategies.base import Choice, SystematicSearch
 
-__all__ = ["DFS", "NondeterminismError"]
-
-
-class NondeterminismError(HarnessError):
-    """The program made different decisions on the same schedule prefix."""
+__all__ = ["DFS"]
 
 
 class _Node:
@@ -36,35 +31,21 @@ class _Node:
         self.spent = spent  # preemptions used before this decision
 
 
-class DFS(Strategy):
+class DFS(SystematicSearch):
     name = "dfs"
 
     def __init__(self, bound: int = 2) -> None:
         if bound < 0:
             raise ValueError("the preemption bound must be >= 0")
+        super().__init__()
         self.bound = bound
         self._stack: list[_Node] = []
         self._depth = 0
         self._spent = 0
-        self._started = False
-        self._exhausted = False
-        self.executions = 0
-        #: Set when a replayed prefix did not behave the same: the search must stop.
-        self.nondeterminism: str | None = None
 
-    def new_execution(self) -> bool:
-        if self.nondeterminism is not None:
-            raise NondeterminismError(self.nondeterminism)
-        if self._exhausted:
-            return False
-        if self._started and not self._backtrack():
-            self._exhausted = True
-            return False
-        self._started = True
+    def _begin(self) -> None:
         self._depth = 0
         self._spent = 0
-        self.executions += 1
-        return True
 
     def _backtrack(self) -> bool:
         stack = self._stack
@@ -86,8 +67,7 @@ class DFS(Strategy):
             node = self._stack[depth]
             codes = choice.options()
             if codes != node.codes:
-                # Raised here it would be the program's exception, in the program's
-                # thread: the engine raises it once the execution is over.
+                # Raised by the next new_execution (see SystematicSearch).
                 self.nondeterminism = (
                     f"decision {depth} offered {codes} after the same prefix that offered "
                     f"{node.codes}: the program does not behave the same way when replayed "
@@ -102,10 +82,6 @@ class DFS(Strategy):
             self._stack.append(node)
         self._spent = node.spent + node.costs[node.chosen]
         return node.codes[node.chosen]
-
-    @property
-    def exhausted(self) -> bool:
-        return self._exhausted
 
     def describe(self) -> dict[str, object]:
         return {"strategy": self.name, "preemption_bound": self.bound}

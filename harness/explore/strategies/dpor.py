@@ -39,9 +39,8 @@ from __future__ import annotations
 
 from types import FrameType
 
-from harness.explore.strategies.base import Choice, Strategy
+from harness.explore.strategies.base import Choice, SystematicSearch
 from harness.explore.strategies.calls import read_only_call
-from harness.explore.strategies.dfs import NondeterminismError
 
 __all__ = ["DPOR", "Label", "dependent"]
 
@@ -117,31 +116,19 @@ class _Event:
         self.clock: list[int] = []
 
 
-class DPOR(Strategy):
+class DPOR(SystematicSearch):
     name = "dpor"
 
     def __init__(self, bound: int | None = None) -> None:
         if bound is not None and bound < 0:
             raise ValueError("the preemption bound must be >= 0")
+        super().__init__()
         self.bound = bound
         self._stack: list[_Node] = []
-        self._started = False
-        self._exhausted = False
-        self.executions = 0
         self.blocked = 0  # executions that ended in a sleep-set-blocked state
-        #: Set when a replayed prefix did not behave the same: the search must stop.
-        self.nondeterminism: str | None = None
 
     # -- one execution -------------------------------------------------------
-    def new_execution(self) -> bool:
-        if self.nondeterminism is not None:
-            raise NondeterminismError(self.nondeterminism)
-        if self._exhausted:
-            return False
-        if self._started and not self._backtrack():
-            self._exhausted = True
-            return False
-        self._started = True
+    def _begin(self) -> None:
         self._depth = 0
         self._spent = 0
         self._canon: dict[int, int] = {}
@@ -151,8 +138,6 @@ class DPOR(Strategy):
         self._sleep: dict[int, Label] | None = {}  # None once the execution is blocked
         self._cut: int | None = None  # events from here on are not analysed
         self._ops: list[tuple[str, object]] = []
-        self.executions += 1
-        return True
 
     def on_thread(self, index: int) -> None:
         if self._started and self._events:
@@ -384,10 +369,6 @@ class DPOR(Strategy):
                     return True
             stack.pop()
         return False
-
-    @property
-    def exhausted(self) -> bool:
-        return self._exhausted
 
     def describe(self) -> dict[str, object]:
         if self.bound is None:
