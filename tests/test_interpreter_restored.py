@@ -1,6 +1,6 @@
 """After every engine call, also one ended by an exception or a KeyboardInterrupt,
-the interpreter is as it was: primitives, time, thread methods, trace and
-monitoring hooks, switch interval, excepthook, no harness thread and no file
+the interpreter is as it was: primitives, time, thread methods, trace,
+monitoring and warnings hooks, switch interval, excepthook, no harness thread and no file
 descriptor left."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import random
 import sys
 import threading
 import time
+import warnings
 from concurrent.futures import Future
 
 import pytest
@@ -43,6 +44,8 @@ def snapshot():
         "time": tuple(getattr(time, n) for n in ("sleep", "monotonic", "time", "perf_counter")),
         "future": tuple(getattr(Future, n) for n in ("set_exception", "result", "exception")),
         "switch": sys.getswitchinterval(),
+        # the GIL watch listens for the re-enabling warning through this hook
+        "warnings": (warnings._showwarnmsg, warnings.showwarning),
         "frozen": gc.get_freeze_count(),  # the engines freeze older garbage while they run
         "trace": sys.gettrace(),
         "monitoring": monitoring_tools(),

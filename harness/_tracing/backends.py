@@ -18,7 +18,6 @@ must be called *before* the function to be traced is entered.
 from __future__ import annotations
 
 import dataclasses
-import gc
 import sys
 import threading
 from collections.abc import Callable
@@ -28,6 +27,7 @@ from typing import Any, Protocol
 from harness._frames import CATALOGUE_DIR, HARNESS_DIR
 from harness._tracing.codefilter import CodeFilter
 from harness._tracing.cotools import Shield
+from harness._tracing.garbage import freeze_old_garbage, thaw_old_garbage
 from harness._tracing.points import CALL, Point, is_constant_binding, points_of, resume_point
 
 __all__ = ["UNTRACED", "Backend", "Hook", "MonitoringBackend", "SettraceBackend", "make_backend"]
@@ -159,10 +159,10 @@ class SettraceBackend:
 
     def start(self) -> None:
         self.reached = False
-        self._froze = _freeze_old_garbage()
+        self._froze = freeze_old_garbage()
 
     def stop(self) -> None:
-        _thaw_old_garbage(self._froze)
+        thaw_old_garbage(self._froze)
         self._froze = False
 
     def attach(self, hook: Hook) -> None:
@@ -178,34 +178,6 @@ class SettraceBackend:
 
 
 _last_filter_key: object = None
-
-
-def _freeze_old_garbage() -> bool:
-    """Keep the garbage made before this engine call out of its threads.
-
-    A finalizer runs in whichever thread triggers the collection: a suspended
-    generator of code under test, left in a reference cycle by an earlier test,
-    was closed inside an explored thread, so that its ``finally`` block became a
-    scheduling point of an unrelated program (and made code that was never traced
-    read as explored, in one test of the suite, under load). ``gc.freeze()``
-    moves every object there is now out of the collector's reach until
-    :func:`_thaw_old_garbage` at the end of the call; it costs microseconds, where
-    a full ``gc.collect()`` per call cost 50-100 ms in a large test process.
-    Objects the call itself makes are collected as usual.
-
-    Only when nothing is frozen yet: ``gc.unfreeze()`` thaws everything, so with
-    objects frozen by someone else (a pre-fork server; CPython 3.12.1 here starts
-    with 375) the collector is left alone. Returns whether it froze.
-    """
-    if gc.get_freeze_count():
-        return False
-    gc.freeze()
-    return True
-
-
-def _thaw_old_garbage(froze: bool) -> None:
-    if froze:
-        gc.unfreeze()
 
 
 def _free_tool_id() -> int:
@@ -252,10 +224,10 @@ class MonitoringBackend:
         monitoring.set_events(tool, events.PY_START)
         self._shield = Shield(tool, self._tables)
         self._shield.install()
-        self._froze = _freeze_old_garbage()  # last: a start that raised above froze nothing
+        self._froze = freeze_old_garbage()  # last: a start that raised above froze nothing
 
     def stop(self) -> None:
-        _thaw_old_garbage(self._froze)
+        thaw_old_garbage(self._froze)
         self._froze = False
         tool = self._tool
         if tool is None:
