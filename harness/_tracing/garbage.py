@@ -20,8 +20,10 @@ itself: each 1,000 calls took 13, 23, 25, 28, 29, 36 s (11 s each unfrozen), and
 the test timed out at 180 s in CI. So before freezing, this module runs a full
 ``gc.collect()`` when the objects it would freeze are more than a quarter above
 those left alive by its last one: CPython's own amortisation, applied to the
-garbage that freezing hides from it. The collection runs in the calling thread
-before any thread of the call starts, so old finalizers still run outside it.
+garbage that freezing hides from it (a full collection in every call cost
+50-100 ms in a large test process; the freeze costs microseconds on a GIL build).
+The collection runs in the calling thread before any thread of the call starts,
+so old finalizers still run outside it.
 
 Only when nothing is frozen yet: ``gc.unfreeze()`` thaws everything, so with
 objects frozen by someone else (a pre-fork server; CPython 3.12.1 here starts
