@@ -17,13 +17,16 @@ of ``tests/test_interpreter_restored.py``: 3.11 kept about 290,000 more objects
 after each 1,000 calls, and on 3.13t, whose collector is not generational and
 runs when the young objects exceed a quarter of the live ones, the growth fed
 itself: each 1,000 calls took 13, 23, 25, 28, 29, 36 s (11 s each unfrozen), and
-the test timed out at 180 s in CI. So before freezing, this module runs a full
-``gc.collect()`` when the objects it would freeze are more than a quarter above
-those left alive by its last one: CPython's own amortisation, applied to the
-garbage that freezing hides from it (a full collection in every call cost
-50-100 ms in a large test process; the freeze costs microseconds on a GIL build).
-The collection runs in the calling thread before any thread of the call starts,
-so old finalizers still run outside it.
+the test timed out at 180 s in CI.
+
+So before freezing, this module runs a full ``gc.collect()`` when it is due:
+when the time since its last one is more than ``1 / SHARE`` times what that one
+took, so that these collections cost at most ``SHARE`` of the time (a full
+collection in every call cost 50-100 ms in a large test process). The trigger is
+a clock, not an object count, because counting is itself a walk of the heap
+(``gc.get_freeze_count()`` on a frozen GIL build, always on 3.13t). The
+collection runs in the calling thread before any thread of the call starts, so
+old finalizers still run outside it.
 
 Only when nothing is frozen yet: ``gc.unfreeze()`` thaws everything, so with
 objects frozen by someone else (a pre-fork server; CPython 3.12.1 here starts
@@ -34,34 +37,35 @@ from __future__ import annotations
 
 import gc
 import threading
+import time
 
 __all__ = ["freeze_old_garbage", "thaw_old_garbage"]
 
-#: A full collection is due when the objects to freeze exceed those alive after
-#: the last one by this factor (CPython's old generation uses the same quarter).
-GROWTH = 1.25
+#: The largest share of the time that the full collections may take.
+SHARE = 0.05
 
+#: The real clock, read before any engine call patches ``time``.
+_clock = time.perf_counter
 _lock = threading.Lock()
-_alive_after_collection: int | None = None
+_collected_at: float | None = None
+_collection_cost = 0.0
 
 
 def freeze_old_garbage() -> bool:
     """Freeze every object there is now; return whether it froze.
 
-    Collects first when the garbage hidden by earlier freezes is due (see the
-    module docstring).
+    Collects first when a full collection is due (see the module docstring).
     """
-    global _alive_after_collection
+    global _collected_at, _collection_cost
     with _lock:
         if gc.get_freeze_count():
             return False
-        gc.freeze()
-        frozen = gc.get_freeze_count()
-        if _alive_after_collection is None or frozen > GROWTH * _alive_after_collection:
-            gc.unfreeze()
+        started = _clock()
+        if _collected_at is None or started - _collected_at > _collection_cost / SHARE:
             gc.collect()
-            gc.freeze()
-            _alive_after_collection = gc.get_freeze_count()
+            _collected_at = _clock()
+            _collection_cost = _collected_at - started
+        gc.freeze()
         return True
 
 
