@@ -131,51 +131,48 @@ def explore(
         **chosen.describe(),
     }
     started = _perf_counter()
-    gil = GilWatch().start()
-    try:
-        with session:
-            # (index, execution) of the first real failure, and of the first with
-            # only a lock-order report.
-            failing: tuple[int, Execution] | None = None
-            warned: tuple[int, Execution] | None = None
-            for index in range(budget):
-                if not _next_execution(chosen, result.runs):
-                    break
-                execution = session.runtime.run_execution(chosen)
-                verdict = Verdict.FORBIDDEN if execution.failed else Verdict.ACCEPTABLE
-                result.histogram.add(execution.outcome, verdict, index)
-                result.runs = index + 1
-                if execution.failed:
-                    result.failing_runs.append(index)
-                    if execution.has_real_failure and failing is None:
-                        failing = (index, execution)
-                    elif not execution.has_real_failure and warned is None:
-                        warned = (index, execution)
-                if progress is not None:
-                    progress(index + 1, budget, _perf_counter() - started)
-                if execution.end == "hang" or (failing is not None and stop_on_failure):
-                    break
-            if failing is None:
-                failing = warned
-            if failing is not None:
-                session.shrink_and_describe(
-                    result, *failing, shrink_failures, target, target_threads or threads
-                )
-            elif chosen.exhausted:
-                result.sections["verified"] = _verified(strategy, result.runs, bound)
-            elif strategy in ("dfs", "dpor"):
-                result.sections["explored"] = (
-                    f"{result.runs} schedules ran without a failure; the budget ran out before "
-                    "the search was exhausted, so nothing is proved"
-                )
-            if session.runtime.abandoned:
-                result.settings["abandoned_threads"] = session.runtime.abandoned
-    finally:
-        # Also when the call ends by an exception (an interrupt, a usage error in
-        # the program, nondeterminism): a watch left started keeps its warnings
-        # hook, and every later call's hook would chain behind it.
-        result.duration = _perf_counter() - started
-        result.gil = gil.stop()
+    # The watch is stopped also when the call ends by an exception (an interrupt,
+    # a usage error in the program, nondeterminism): one left started keeps its
+    # warnings hook, and every later call's hook would chain behind it.
+    with GilWatch() as gil, session:
+        # (index, execution) of the first real failure, and of the first with
+        # only a lock-order report.
+        failing: tuple[int, Execution] | None = None
+        warned: tuple[int, Execution] | None = None
+        for index in range(budget):
+            if not _next_execution(chosen, result.runs):
+                break
+            execution = session.runtime.run_execution(chosen)
+            verdict = Verdict.FORBIDDEN if execution.failed else Verdict.ACCEPTABLE
+            result.histogram.add(execution.outcome, verdict, index)
+            result.runs = index + 1
+            if execution.failed:
+                result.failing_runs.append(index)
+                if execution.has_real_failure and failing is None:
+                    failing = (index, execution)
+                elif not execution.has_real_failure and warned is None:
+                    warned = (index, execution)
+            if progress is not None:
+                progress(index + 1, budget, _perf_counter() - started)
+            if execution.end == "hang" or (failing is not None and stop_on_failure):
+                break
+        if failing is None:
+            failing = warned
+        if failing is not None:
+            session.shrink_and_describe(
+                result, *failing, shrink_failures, target, target_threads or threads
+            )
+        elif chosen.exhausted:
+            result.sections["verified"] = _verified(strategy, result.runs, bound)
+        elif strategy in ("dfs", "dpor"):
+            result.sections["explored"] = (
+                f"{result.runs} schedules ran without a failure; the budget ran out before "
+                "the search was exhausted, so nothing is proved"
+            )
+        if session.runtime.abandoned:
+            result.settings["abandoned_threads"] = session.runtime.abandoned
+    result.duration = _perf_counter() - started
+    result.gil = gil.state
     result.unexplored = unexplored_reason(session.backend) if result.runs else None
     return result
 
