@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import itertools
 
 import pytest
 
@@ -32,7 +33,7 @@ def test_garbage_hidden_by_back_to_back_freezes_is_collected(monkeypatch):
     # A clock that moves 10 ms per reading, read once per round (twice when it
     # collects): a collection "takes" 10 ms, so the next is due 10 ms / SHARE =
     # 100 ms later, after 10 rounds.
-    readings = iter(range(10**9))
+    readings = itertools.count()
     monkeypatch.setattr(garbage, "_clock", lambda: next(readings) * 0.01)
     monkeypatch.setattr(garbage, "SHARE", 0.1)
     monkeypatch.setattr(garbage, "_collected_at", None)
